@@ -1,0 +1,154 @@
+"""The scenario catalogue: which Autopilot scenario a tag belongs to, and how its group is named.
+
+Microsoft's Autopilot tutorial asks for separate device groups per deployment scenario. The
+catalogue is a JSON file shipped with the app (``shared/scenarios.json``; ``SCENARIO_FILE``
+overrides it) so that admins change scenarios, patterns and names without changing code. It is
+validated as a whole when loaded: a bad catalogue stops the app at start with the entry named.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shared.errors import CatalogueError
+from shared.naming import PLACEHOLDERS, fold
+from shared.rules import Kind
+
+SHIPPED_CATALOGUE = Path(__file__).with_name("scenarios.json")
+_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    label: str
+    tag_template: str
+    purchase_order_template: str
+    tag_patterns: tuple[str, ...]
+    purchase_order_patterns: tuple[str, ...]
+
+    def template(self, kind: Kind) -> str:
+        return self.tag_template if kind is Kind.TAG else self.purchase_order_template
+
+    def matches(self, kind: Kind, value: str) -> bool:
+        patterns = self.tag_patterns if kind is Kind.TAG else self.purchase_order_patterns
+        folded = fold(value)
+        return any(fnmatch.fnmatchcase(folded, fold(pattern)) for pattern in patterns)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    scenarios: tuple[Scenario, ...]
+    default_scenario: str | None
+    all_devices_name: str
+    source: str
+
+    def get(self, key: str) -> Scenario | None:
+        return next((s for s in self.scenarios if s.key == key), None)
+
+    def keys(self) -> tuple[str, ...]:
+        return tuple(s.key for s in self.scenarios)
+
+    def scenario_for(self, kind: Kind, value: str) -> Scenario | None:
+        """The first scenario whose patterns match, else the default one, else None."""
+        for scenario in self.scenarios:
+            if scenario.matches(kind, value):
+                return scenario
+        return self.get(self.default_scenario) if self.default_scenario else None
+
+
+def load_catalogue(path: str | Path | None = None) -> Catalogue:
+    source = Path(path) if path else SHIPPED_CATALOGUE
+    try:
+        document = json.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise CatalogueError(f"scenario catalogue {source} does not exist") from error
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CatalogueError(f"scenario catalogue {source} cannot be read: {error}") from error
+    return parse_catalogue(document, str(source))
+
+
+def parse_catalogue(document: Any, source: str = "<catalogue>") -> Catalogue:
+    def fail(where: str, problem: str) -> CatalogueError:
+        return CatalogueError(f"scenario catalogue {source}: {where}: {problem}")
+
+    if not isinstance(document, Mapping):
+        raise fail("top level", "must be a JSON object")
+    if document.get("version") != 1:
+        raise fail("version", "must be 1")
+    unknown = set(document) - {"version", "defaultScenario", "allDevices", "scenarios"}
+    if unknown:
+        raise fail("top level", f"unknown field(s) {sorted(unknown)}")
+    raw_scenarios = document.get("scenarios")
+    if not isinstance(raw_scenarios, list) or not raw_scenarios:
+        raise fail("scenarios", "must be a non-empty list")
+    scenarios = tuple(_scenario(raw, index, fail) for index, raw in enumerate(raw_scenarios))
+    keys = [s.key for s in scenarios]
+    if len(set(keys)) != len(keys):
+        raise fail("scenarios", "keys must be unique")
+    default = document.get("defaultScenario")
+    if default is not None and default not in keys:
+        raise fail("defaultScenario", f"{default!r} is not a scenario key (or null to ignore)")
+    all_devices = document.get("allDevices", {})
+    if not isinstance(all_devices, Mapping):
+        raise fail("allDevices", "must be an object")
+    all_name = all_devices.get("displayName", "Autopilot - All devices")
+    _check_text(all_name, "allDevices.displayName", fail, placeholders=False)
+    return Catalogue(scenarios, default, all_name, source)
+
+
+def _scenario(raw: Any, index: int, fail: Any) -> Scenario:
+    where = f"scenarios[{index}]"
+    if not isinstance(raw, Mapping):
+        raise fail(where, "must be an object")
+    unknown = set(raw) - {"key", "label", "displayName", "tagPatterns", "purchaseOrderPatterns"}
+    if unknown:
+        raise fail(where, f"unknown field(s) {sorted(unknown)}")
+    key = raw.get("key")
+    if not isinstance(key, str) or not _KEY.match(key):
+        raise fail(f"{where}.key", "must be 1-40 lowercase letters, digits and '-'")
+    where = f"scenario {key!r}"
+    label = raw.get("label")
+    _check_text(label, f"{where}.label", fail, placeholders=False)
+    names = raw.get("displayName")
+    if not isinstance(names, Mapping) or set(names) != {"tag", "purchaseOrder"}:
+        raise fail(f"{where}.displayName", "must be an object with 'tag' and 'purchaseOrder'")
+    for name in names.values():
+        _check_text(name, f"{where}.displayName", fail, placeholders=True)
+    return Scenario(
+        key=key,
+        label=str(label),
+        tag_template=names["tag"],
+        purchase_order_template=names["purchaseOrder"],
+        tag_patterns=_patterns(raw.get("tagPatterns", []), f"{where}.tagPatterns", fail),
+        purchase_order_patterns=_patterns(
+            raw.get("purchaseOrderPatterns", []), f"{where}.purchaseOrderPatterns", fail
+        ),
+    )
+
+
+def _check_text(value: Any, where: str, fail: Any, *, placeholders: bool) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise fail(where, "must be a non-empty string")
+    used = _PLACEHOLDER.findall(value)
+    if not placeholders and used:
+        raise fail(where, "takes no placeholders")
+    if placeholders:
+        unknown = [name for name in used if name not in PLACEHOLDERS]
+        if unknown:
+            raise fail(where, f"unknown placeholder(s) {unknown}; use {{value}} and {{label}}")
+        if "value" not in used:
+            raise fail(where, "must contain {value}, or every group would get the same name")
+
+
+def _patterns(raw: Any, where: str, fail: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(p, str) and p for p in raw):
+        raise fail(where, "must be a list of non-empty glob patterns")
+    return tuple(raw)

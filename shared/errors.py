@@ -1,0 +1,77 @@
+"""The project's own errors.
+
+The split that matters is transient versus permanent: a transient error is worth retrying later
+(the queue function re-raises it so the host redelivers the message), a permanent one is not (the
+request is answered and the message completed).
+
+    AppError
+    ├── SettingsError            bad or missing setting; names the setting
+    ├── CatalogueError           bad scenario catalogue; names the file and the entry
+    ├── UnsafePlanError          the plan creates more groups than allowed in one run
+    └── GraphError
+        ├── TransientGraphError  throttled, unavailable, timed out, connection dropped
+        └── PermanentGraphError  Graph refused the request; retrying will not help
+            └── PermissionDeniedError  403; names the application permission to grant
+"""
+
+from __future__ import annotations
+
+
+class AppError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class SettingsError(AppError):
+    """A setting is missing or invalid. The message names the setting."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"setting {name}: {problem}")
+        self.name = name
+        self.problem = problem
+
+
+class CatalogueError(AppError):
+    """The scenario catalogue cannot be used."""
+
+
+class UnsafePlanError(AppError):
+    """A plan would create more groups than MAX_NEW_GROUPS_PER_RUN allows."""
+
+    def __init__(self, creates: int, limit: int) -> None:
+        super().__init__(
+            f"the plan creates {creates} groups, more than MAX_NEW_GROUPS_PER_RUN={limit}; "
+            "nothing was applied (check the group tags, or apply with --force)"
+        )
+        self.creates = creates
+        self.limit = limit
+
+
+class GraphError(AppError):
+    """A Microsoft Graph request failed."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class TransientGraphError(GraphError):
+    """Graph could not answer now (429, 503, 504, timeout, dropped connection): retry later."""
+
+
+class PermanentGraphError(GraphError):
+    """Graph refused the request as such; retrying the same request will not help."""
+
+
+class PermissionDeniedError(PermanentGraphError):
+    """Graph answered 403: the app's identity lacks an application permission."""
+
+    def __init__(self, permission: str, operation: str) -> None:
+        super().__init__(
+            f"Microsoft Graph denied {operation} (403): grant the application permission "
+            f"{permission} to the app's identity and give the consent time to apply",
+            status=403,
+            code="Authorization_RequestDenied",
+        )
+        self.permission = permission
+        self.operation = operation
