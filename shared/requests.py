@@ -1,0 +1,192 @@
+"""Scenario requests (version 1) and their results: reading, validating, answering.
+
+``schemas/request-v1.schema.json`` is what integrators read; this module enforces the same
+contract with messages that name the field, without a schema library in the function's cold
+start. A test checks the two agree on generated documents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from shared.model import GroupSnapshot, GroupSpec
+from shared.rules import Kind
+
+REQUEST_FIELDS = {"version", "requestId", "scenario", "groupTag", "purchaseOrderId", "requestedBy"}
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_SCENARIO = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+MAX_VALUE = 1024
+MAX_REQUESTED_BY = 256
+STATUSES = ("created", "exists", "updated", "rejected", "failed")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ScenarioRequest:
+    request_id: str
+    scenario: str
+    kind: Kind
+    value: str
+    requested_by: str | None
+
+
+class InvalidRequest(Exception):
+    """The message is not a valid version 1 request; retrying cannot change that."""
+
+    def __init__(self, errors: list[FieldError], request_id: str | None = None) -> None:
+        super().__init__("; ".join(f"{e.field or 'message'}: {e.message}" for e in errors))
+        self.errors = errors
+        self.request_id = request_id
+
+
+def parse_request(body: bytes) -> ScenarioRequest:
+    """Decode and validate a request body, or raise ``InvalidRequest`` listing every problem."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        problem = f"the message is not UTF-8 ({error.reason})"
+        raise InvalidRequest([FieldError(None, problem)]) from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        problem = f"the message is not JSON: {error.msg} at line {error.lineno}"
+        raise InvalidRequest([FieldError(None, problem)]) from None
+    except RecursionError:
+        problem = "the message is JSON nested too deeply"
+        raise InvalidRequest([FieldError(None, problem)]) from None
+    if not isinstance(document, dict):
+        raise InvalidRequest([FieldError(None, "the message must be a JSON object")])
+    return _validate(document)
+
+
+def _validate(document: dict[str, Any]) -> ScenarioRequest:
+    errors: list[FieldError] = []
+    request_id = document.get("requestId")
+    valid_id = request_id if isinstance(request_id, str) and _REQUEST_ID.match(request_id) else None
+
+    for name in sorted(set(document) - REQUEST_FIELDS):
+        errors.append(FieldError(_printable(name), "unknown field"))
+    if "version" in document and (
+        document["version"] != 1 or isinstance(document["version"], bool)
+    ):
+        errors.append(FieldError("version", "must be 1"))
+    if request_id is None:
+        errors.append(FieldError("requestId", "is required"))
+    elif valid_id is None:
+        errors.append(FieldError("requestId", "must be 1-128 letters, digits and . _ : -"))
+    scenario = document.get("scenario")
+    if scenario is None:
+        errors.append(FieldError("scenario", "is required"))
+    elif not isinstance(scenario, str) or not _SCENARIO.match(scenario):
+        errors.append(
+            FieldError("scenario", "must be a scenario key (lowercase letters, digits and -)")
+        )
+    present = [name for name in ("groupTag", "purchaseOrderId") if name in document]
+    if len(present) != 1:
+        errors.append(
+            FieldError(
+                "groupTag",
+                f"exactly one of groupTag and purchaseOrderId is required (got {len(present)})",
+            )
+        )
+    for name in present:
+        errors.extend(_value_errors(name, document[name]))
+    requested_by = document.get("requestedBy")
+    if requested_by is not None and (
+        not isinstance(requested_by, str)
+        or len(requested_by) > MAX_REQUESTED_BY
+        or _has_control(requested_by)
+    ):
+        errors.append(
+            FieldError(
+                "requestedBy",
+                f"must be text of at most {MAX_REQUESTED_BY} characters without control characters",
+            )
+        )
+    if errors:
+        raise InvalidRequest(errors, valid_id)
+    kind = Kind.TAG if present[0] == "groupTag" else Kind.PURCHASE_ORDER
+    return ScenarioRequest(str(request_id), str(scenario), kind, document[present[0]], requested_by)
+
+
+def _value_errors(name: str, value: Any) -> list[FieldError]:
+    if not isinstance(value, str):
+        return [FieldError(name, "must be a string")]
+    if not value:
+        return [FieldError(name, "must not be empty")]
+    if len(value) > MAX_VALUE:
+        return [FieldError(name, f"must be at most {MAX_VALUE} characters")]
+    if value != value.strip():
+        return [FieldError(name, "must not start or end with white space")]
+    return []
+
+
+def _has_control(text: str) -> bool:
+    return any(unicodedata.category(char) == "Cc" for char in text)
+
+
+def _printable(text: str) -> str:
+    cleaned = "".join(c if c.isprintable() else "?" for c in text)
+    return cleaned if len(cleaned) <= 64 else cleaned[:63] + "…"
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+def group_view(group: GroupSnapshot | None, spec: GroupSpec | None = None) -> dict[str, Any]:
+    """The result's ``group``: what Graph showed, else what was written under the key."""
+    if group is not None:
+        return {
+            "id": group.id,
+            "displayName": group.display_name,
+            "uniqueName": group.unique_name,
+            "membershipRule": group.membership_rule,
+        }
+    assert spec is not None
+    return {
+        "id": None,
+        "displayName": spec.display_name,
+        "uniqueName": spec.unique_name,
+        "membershipRule": spec.membership_rule,
+    }
+
+
+def make_result(
+    status: str,
+    *,
+    request: ScenarioRequest | None = None,
+    request_id: str | None = None,
+    message_id: str | None = None,
+    group: dict[str, Any] | None = None,
+    errors: list[FieldError] | None = None,
+    warnings: list[str] | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    assert status in STATUSES
+    moment = now or dt.datetime.now(dt.UTC)
+    return {
+        "version": 1,
+        "requestId": request.request_id if request else request_id,
+        "messageId": message_id,
+        "status": status,
+        "scenario": request.scenario if request else None,
+        "groupTag": request.value if request and request.kind is Kind.TAG else None,
+        "purchaseOrderId": (
+            request.value if request and request.kind is Kind.PURCHASE_ORDER else None
+        ),
+        "requestedBy": request.requested_by if request else None,
+        "group": group,
+        "errors": [{"field": e.field, "message": e.message} for e in errors or []],
+        "warnings": list(warnings or []),
+        "processedAt": moment.isoformat().replace("+00:00", "Z"),
+    }
