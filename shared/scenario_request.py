@@ -27,7 +27,8 @@ from shared.errors import (
     TransientGraphError,
 )
 from shared.graph import GraphGateway
-from shared.model import GroupSnapshot, GroupSpec
+from shared.model import GroupSnapshot, GroupSpec, repair_body
+from shared.naming import fold
 from shared.planner import KIND_WORDS, GroupIndex, drift_of, group_spec
 from shared.reconcile import observe_groups
 from shared.requests import (
@@ -222,8 +223,6 @@ async def _existing(
             group=group_view(group),
             warnings=[f"drift: {problem} (DRIFT_POLICY=report)" for problem in drift],
         )
-    from shared.model import repair_body
-
     await context.gateway.update_group(group.id, repair_body(spec, group))
     repaired = GroupSnapshot(
         group.id,
@@ -249,7 +248,7 @@ async def _adoptable(spec: GroupSpec, context: RequestContext) -> GroupSnapshot 
         if (
             target is not None
             and target.kind is spec.kind
-            and (index.adoptable(target.kind, target.value))
+            and fold(target.value) == fold(spec.value)
         ):
             return fresh
     return None
