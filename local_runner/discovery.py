@@ -113,8 +113,13 @@ def _function_info(fn: Any, settings: Mapping[str, str]) -> FunctionInfo:
     bindings = [_resolved(b.get_dict_repr(), settings, name) for b in fn.get_bindings()]
     trigger = fn.get_trigger()
     trigger_dict = next(b for b in bindings if b["name"] == trigger.name)
-    outputs = tuple(_output_info(b, name) for b in bindings if b is not trigger_dict)
     trigger_type = str(trigger_dict["type"])
+    if trigger_type not in (TIMER_TRIGGER, QUEUE_TRIGGER):
+        raise UnsupportedBinding(
+            f"function {name}: trigger {trigger_type!r} is not emulated by the local runner "
+            f"(supported: {TIMER_TRIGGER}, {QUEUE_TRIGGER})"
+        )
+    outputs = tuple(_output_info(b, name) for b in bindings if b is not trigger_dict)
     common: dict[str, Any] = {
         "name": name,
         "trigger_type": trigger_type,
@@ -128,15 +133,10 @@ def _function_info(fn: Any, settings: Mapping[str, str]) -> FunctionInfo:
             schedule=_required(trigger_dict, "schedule", name),
             run_on_startup=bool(trigger_dict.get("runOnStartup") or False),
         )
-    if trigger_type == QUEUE_TRIGGER:
-        return FunctionInfo(
-            **common,
-            queue_name=_queue_name(trigger_dict, name),
-            connection=str(trigger_dict.get("connection") or ""),
-        )
-    raise UnsupportedBinding(
-        f"function {name}: trigger {trigger_type!r} is not emulated by the local runner "
-        f"(supported: {TIMER_TRIGGER}, {QUEUE_TRIGGER})"
+    return FunctionInfo(
+        **common,
+        queue_name=_queue_name(trigger_dict, name),
+        connection=str(trigger_dict.get("connection") or ""),
     )
 
 
