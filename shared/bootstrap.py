@@ -1,0 +1,75 @@
+"""The composition root: settings read once, and the objects the functions share.
+
+``function_app.py`` imports ``runtime`` at start, so a bad setting stops the app at start with the
+setting named. Graph clients are made per event loop (an HTTP client belongs to the loop it was
+made on) and reused across invocations, as the Functions worker runs every async function on one
+loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from functools import partial
+
+from shared.errors import AppError
+from shared.graph import GraphGateway
+from shared.hostconfig import QueueHostSettings, load_queue_settings
+from shared.reconcile import Report, run_reconcile
+from shared.scenario_request import Delivery, HandmadeGroups, RequestContext, handle_message
+from shared.settings import Settings
+from shared.storage import queue_client, send_text_async
+
+log = logging.getLogger(__name__)
+
+
+class ReconcileFailed(AppError):
+    """A timer run did not finish cleanly; the report's summary says why."""
+
+
+class Runtime:
+    def __init__(self, settings: Settings, host: QueueHostSettings | None = None) -> None:
+        self.settings = settings
+        self.host = host or load_queue_settings()
+        self._per_loop: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[GraphGateway, HandmadeGroups]
+        ] = weakref.WeakKeyDictionary()
+
+    def _shared(self) -> tuple[GraphGateway, HandmadeGroups]:
+        loop = asyncio.get_running_loop()
+        if loop not in self._per_loop:
+            self._per_loop[loop] = (GraphGateway.from_settings(self.settings), HandmadeGroups())
+        return self._per_loop[loop]
+
+    async def reconcile(self, *, past_due: bool = False) -> Report:
+        """The timer's job: one apply run. Raises if anything failed, so the run shows failed."""
+        if past_due:
+            log.info("reconcile: the timer is past due; running now")
+        report = await run_reconcile(self.settings, apply=True)
+        if not report.ok:
+            raise ReconcileFailed(report.summary())
+        return report
+
+    async def handle_request(
+        self, body: bytes, message_id: str | None, dequeue_count: int | None
+    ) -> str:
+        gateway, handmade = self._shared()
+        results = queue_client(
+            self.settings.storage, self.settings.result_queue, encoding=self.host.message_encoding
+        )
+        context = RequestContext(
+            catalogue=self.settings.catalogue,
+            drift_policy=self.settings.drift_policy,
+            gateway=gateway,
+            handmade=handmade,
+            send_failed=partial(send_text_async, results),
+        )
+        delivery = Delivery(
+            message_id, dequeue_count or 1, self.host.max_dequeue_count, self.settings.poison_queue
+        )
+        return await handle_message(body, delivery, context)
+
+
+def load_runtime() -> Runtime:
+    return Runtime(Settings.from_env())

@@ -1,0 +1,165 @@
+"""``python -m shared``: the reconcile from a terminal, and a request put on the queue by hand.
+
+    python -m shared [plan]           read-only preview (the default)
+    python -m shared apply [--force]  the timer's job, now
+    python -m shared request --scenario KEY --tag TAG
+
+Exit codes: 0 success, 1 any other failure, 2 bad settings or usage, 3 unsafe plan refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from typing import TextIO
+
+from shared.errors import AppError, SettingsError
+from shared.reconcile import Report, run_reconcile
+from shared.settings import Settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNSAFE = 0, 1, 2, 3
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.command == "request":
+        return _request(settings, args, out)
+    report = asyncio.run(run_reconcile(settings, apply=args.command == "apply", force=args.force))
+    if args.json:
+        json.dump(report.to_dict(), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    else:
+        out.write(render_table(report))
+    if report.unsafe:
+        return EXIT_UNSAFE
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m shared",
+        description="Keep one Entra dynamic device group per Autopilot group tag.",
+        epilog="Settings come from the environment (see README). Exit codes: 0 ok, 1 failure, "
+        "2 bad settings or usage, 3 unsafe plan refused.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    commands = parser.add_subparsers(dest="command")
+    for name, help_text in (
+        ("plan", "show what a run would do, writing nothing (the default)"),
+        ("apply", "make every group exist with the right rule, as the timer does"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("--json", action="store_true", help="one JSON document")
+        command.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+        if name == "apply":
+            command.add_argument(
+                "--force",
+                action="store_true",
+                help="apply even if the plan creates more than MAX_NEW_GROUPS_PER_RUN groups",
+            )
+    request = commands.add_parser("request", help="put a scenario request on the request queue")
+    target = request.add_mutually_exclusive_group(required=True)
+    target.add_argument("--tag", help="the Autopilot group tag")
+    target.add_argument("--purchase-order", help="the Autopilot purchase order id")
+    request.add_argument("--scenario", required=True, help="a scenario key from the catalogue")
+    request.add_argument("--request-id", help="the ticket reference (default: a new one)")
+    request.add_argument("--requested-by", help="who asks, for the audit trail")
+    request.add_argument(
+        "--wait", type=float, default=30.0, help="seconds to wait for the result (0: do not wait)"
+    )
+    request.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+    parser.set_defaults(command="plan", json=False, force=False)
+    return parser
+
+
+def render_table(report: Report) -> str:
+    rows = [("ACTION", "KIND", "VALUE", "SCENARIO", "GROUP", "OUTCOME", "REASON")]
+    for index, entry in enumerate(report.entries):
+        rows.append(
+            (
+                entry.action.value,
+                entry.kind.value,
+                _cut(entry.value, 32),
+                entry.scenario or "-",
+                _cut(entry.display_name or "-", 48),
+                report.outcome(index),
+                _cut(entry.reason, 90),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1]
+        for row in rows
+    ]
+    lines.append("")
+    lines.append(report.summary())
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _cut(text: str, limit: int) -> str:
+    printable = "".join(c if c.isprintable() else "?" for c in text)
+    return printable if len(printable) <= limit else printable[: limit - 1] + "…"
+
+
+def _request(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    from shared.hostconfig import load_queue_settings
+    from shared.storage import peek_texts, queue_client, send_text
+
+    encoding = load_queue_settings().message_encoding
+    request: dict[str, str] = {
+        "requestId": args.request_id or f"cli-{uuid.uuid4().hex[:12]}",
+        "scenario": args.scenario,
+    }
+    if args.tag is not None:
+        request["groupTag"] = args.tag
+    else:
+        request["purchaseOrderId"] = args.purchase_order
+    if args.requested_by:
+        request["requestedBy"] = args.requested_by
+    try:
+        requests = queue_client(settings.storage, settings.request_queue, encoding=encoding)
+        results = queue_client(settings.storage, settings.result_queue, encoding=encoding)
+        send_text(requests, json.dumps(request))
+    except AppError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    out.write(f"queued request {request['requestId']} on {settings.request_queue}\n")
+    deadline = time.monotonic() + args.wait
+    while time.monotonic() < deadline:
+        for text in peek_texts(results):
+            try:
+                result = json.loads(text)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(result, dict) and result.get("requestId") == request["requestId"]:
+                json.dump(result, out, indent=2, ensure_ascii=False)
+                out.write("\n")
+                return (
+                    EXIT_OK
+                    if result.get("status") in ("created", "exists", "updated")
+                    else EXIT_FAILED
+                )
+        time.sleep(0.5)
+    out.write(
+        f"no result yet; it will appear on the queue {settings.result_queue} with requestId "
+        f"{request['requestId']} (base64-encoded JSON), e.g.\n"
+        f"  az storage message peek --queue-name {settings.result_queue} --num-messages 32\n"
+    )
+    return EXIT_OK
