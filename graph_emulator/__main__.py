@@ -1,0 +1,7 @@
+"""Entry point for ``python -m graph_emulator``."""
+
+import sys
+
+from graph_emulator.cli import main
+
+sys.exit(main())

@@ -1,0 +1,165 @@
+"""The in-process API: start an emulator on loopback, seed it, script faults, inspect it.
+
+Other packages' tests code against these names; keep them stable.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from graph_emulator.clock import Clock, monotonic_clock
+from graph_emulator.devices import normalize_device
+from graph_emulator.faults import Faults
+from graph_emulator.server import EmulatorHTTPServer
+from graph_emulator.service import GraphService, RequestRecord
+from graph_emulator.state import TenantState
+from graph_emulator.tenant import empty_tenant, load_tenant, seed_group
+
+log = logging.getLogger(__name__)
+JsonDict = dict[str, Any]
+
+
+class Emulator:
+    """A Microsoft Graph emulator serving over real HTTP on 127.0.0.1."""
+
+    def __init__(
+        self,
+        tenant: JsonDict | str | Path | None = None,
+        page_size: int = 1000,
+        lag_seconds: float = 0.0,
+        clock: Clock | None = None,
+        seed: int = 0,
+        *,
+        group_page_size: int = 100,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        data = _tenant_data(tenant)
+        self.clock: Clock = clock or monotonic_clock
+        self.faults = Faults()
+        self._state = TenantState(
+            data.get("tenantId") or empty_tenant()["tenantId"],
+            data["grantedPermissions"],
+            self.clock,
+            lag_seconds,
+        )
+        self._service = GraphService(
+            self._state, self.faults, self.clock, page_size, group_page_size, seed
+        )
+        self._seed_ids = random.Random(seed ^ 0x5EED)
+        self._host = host
+        self._port = port
+        self._server: EmulatorHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.add_devices(data["devices"])
+        for group in data["groups"]:
+            self.add_group(group)
+
+    # --- lifecycle ---
+
+    def start(self, port: int | None = None) -> Emulator:
+        if self._server is not None:
+            raise RuntimeError("the emulator is already running")
+        address = (self._host, self._port if port is None else port)
+        self._server = EmulatorHTTPServer(address, self._service)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="graph-emulator", daemon=True
+        )
+        self._thread.start()
+        log.info("Graph emulator listening on %s", self.base_url)
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> Emulator:
+        return self.start() if self._server is None else self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the emulator is not running")
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self._host}:{self.port}/v1.0"
+
+    # --- seeding (visible at once, no lag) ---
+
+    def add_devices(self, devices: Iterable[JsonDict]) -> None:
+        self._state.add_devices(normalize_device(d) for d in devices)
+
+    def add_group(self, group: JsonDict, *, validate: bool = True) -> JsonDict:
+        """Store a group as if it had always existed; returns the full stored group."""
+        with self._state.lock:
+            group_id = str(uuid.UUID(int=self._seed_ids.getrandbits(128), version=4))
+            full = seed_group(group, group_id, validate=validate)
+            unique = full.get("uniqueName")
+            if unique and self._state.current_by_unique_name(unique) is not None:
+                raise ValueError(f"uniqueName {unique!r} is already taken")
+            return self._state.put_group(full, seeded=True)
+
+    # --- inspection ---
+
+    def groups(self) -> list[JsonDict]:
+        """The true current state of every group (ignoring lag), every property."""
+        return self._state.current_groups()
+
+    def devices(self) -> list[JsonDict]:
+        with self._state.lock:
+            return [dict(d) for d in self._state.devices]
+
+    @property
+    def tenant_id(self) -> str:
+        return self._state.tenant_id
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """A snapshot of the request log."""
+        return self._service.records
+
+    def clear_requests(self) -> None:
+        self._service.clear_records()
+
+    # --- settings ---
+
+    def set_permissions(self, permissions: Iterable[str]) -> None:
+        self._state.set_permissions(permissions)
+
+    def set_lag(self, seconds: float) -> None:
+        self._state.set_lag(seconds)
+
+    def set_page_size(self, size: int) -> None:
+        """Devices per page (Intune's default is 1000)."""
+        self._service.devices.page_size = size
+
+
+def _tenant_data(tenant: JsonDict | str | Path | None) -> JsonDict:
+    if tenant is None:
+        return empty_tenant()
+    if isinstance(tenant, dict):
+        return {**empty_tenant(), **tenant}
+    return load_tenant(tenant)

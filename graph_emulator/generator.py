@@ -1,0 +1,250 @@
+"""Synthetic tenants of any size, deterministic for a seed.
+
+A generated tenant holds what a real one throws at the app: tagged and untagged devices,
+tags that differ only in letter case, purchase order ids, groups an admin made by hand in
+the spellings admins really write (graph-facts §1d-1e), groups with the same display
+name, unrelated static and dynamic groups, and a few hostile tags (a double quote, a
+backtick, a control character, a 600-character tag).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import random
+import uuid
+from bisect import bisect
+from typing import Any
+
+from graph_emulator.permissions import DEFAULT_GRANTED
+from graph_emulator.tenant import DEFAULT_TENANT_ID
+
+JsonDict = dict[str, Any]
+
+# Scenario suffixes: -UD user-driven, -HYB hybrid join, -SD/-KIOSK/-SELFDEPLOY
+# self-deploying, -PP/-PREPROV pre-provisioning.
+CORE_TAGS = ["SALES-UD", "HR-SD", "KIOSK-SELFDEPLOY", "FIN-HYB", "LAB-PREPROV", "IT-PP"]
+CASE_TWINS = ["Sales-UD", "Fin-Hyb"]  # SALES-UD and FIN-HYB but for letter case
+HOSTILE_TAGS = [
+    'QA-"QUOTED"-UD',
+    "DEV-`TICK-UD",
+    "CTRL-\x07-UD",
+    "LONG-" + "X" * 595,
+]
+_DEPARTMENTS = [
+    "SALES",
+    "HR",
+    "FIN",
+    "IT",
+    "LAB",
+    "OPS",
+    "MKT",
+    "LEGAL",
+    "ENG",
+    "RND",
+    "SUPPORT",
+    "WH",
+    "RETAIL",
+    "EXEC",
+    "DEV",
+    "QA",
+    "CALL",
+    "FIELD",
+    "SCHOOL",
+    "CLINIC",
+    "PLANT",
+    "STORE",
+    "TRAIN",
+    "SEC",
+    "PROC",
+]
+_SCENARIOS = ["UD", "HYB", "SD", "KIOSK", "PP", "SELFDEPLOY", "PREPROV"]
+_SITES = [
+    "NYC",
+    "LON",
+    "PAR",
+    "BER",
+    "SYD",
+    "TOK",
+    "SEA",
+    "DAL",
+    "MUC",
+    "AMS",
+    "SIN",
+    "SAO",
+    "TOR",
+    "DUB",
+    "MAD",
+    "MIL",
+    "ZRH",
+    "OSL",
+    "HEL",
+    "WAW",
+]
+_HARDWARE = [
+    ("Dell Inc.", "Latitude 7440", "Latitude", "5CD"),
+    ("HP", "HP EliteBook 840 G10", "EliteBook", "5CG"),
+    ("LENOVO", "21HD003AUS", "ThinkPad T14 Gen 4", "PF"),
+    ("Microsoft Corporation", "Surface Laptop 5", "Surface", "0F"),
+    ("Dell Inc.", "OptiPlex 7010", "OptiPlex", "7D"),
+]
+_EPOCH_DAYS = 19723  # 2024-01-01
+_NO_ID = "00000000-0000-0000-0000-000000000000"
+_RULE_SPELLINGS = [
+    '(device.devicePhysicalIDs -any (_ -eq "[OrderId]:{tag}"))',
+    '(device.devicePhysicalIds -any (_ -eq "[OrderID]:{tag}"))',
+    'device.devicePhysicalIDs -any _ -eq "[OrderId]:{tag}"',
+    'device.devicePhysicalIds -any _ -eq "[OrderID]:{tag}"',
+    '(device.devicePhysicalIds -any (_ -eq "[OrderID]:{lower}"))',
+]
+_NAME_STYLES = ["Autopilot - {tag}", "AP-{tag}", "{tag} devices", "Intune Autopilot {tag}"]
+
+
+def tag_catalogue(count: int, rng: random.Random) -> list[str]:
+    """``count`` distinct tags: the core, case twins, hostile ones, then site-dept-scenario."""
+    head = CORE_TAGS + CASE_TWINS + HOSTILE_TAGS
+    tags = head[:count]
+    combos = [f"{d}-{s}" for d, s in itertools.product(_DEPARTMENTS, _SCENARIOS)]
+    combos += [
+        f"{site}-{d}-{s}" for site, d, s in itertools.product(_SITES, _DEPARTMENTS, _SCENARIOS)
+    ]
+    rng.shuffle(combos)
+    taken = set(tags)
+    for combo in combos:
+        if len(tags) >= count:
+            break
+        if combo not in taken:
+            tags.append(combo)
+            taken.add(combo)
+    number = 1
+    while len(tags) < count:
+        tags.append(f"BATCH{number:05d}-UD")
+        number += 1
+    return tags
+
+
+def generate_tenant(devices: int, tags: int, seed: int = 0) -> JsonDict:
+    """A tenant dict (the tenant file format) with ``devices`` devices and ``tags`` tags."""
+    if devices < 0 or tags < 0:
+        raise ValueError("devices and tags cannot be negative")
+    rng = random.Random(seed)
+    catalogue = tag_catalogue(tags, rng)
+    return {
+        "tenantId": DEFAULT_TENANT_ID,
+        "grantedPermissions": list(DEFAULT_GRANTED),
+        "devices": _devices(devices, catalogue, rng),
+        "groups": _groups(catalogue, rng),
+    }
+
+
+def _guid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _devices(count: int, tags: list[str], rng: random.Random) -> list[JsonDict]:
+    weights = list(itertools.accumulate(1.0 / (rank + 1) ** 0.8 for rank in range(len(tags))))
+    orders = [str(rng.randrange(10**10, 10**11)) for _ in range(max(1, count // 500))]
+    out: list[JsonDict] = []
+    for index in range(count):
+        if index < len(tags):
+            tag = tags[index]  # every tag has at least one device
+        elif not tags or rng.random() < 0.15:
+            tag = ""
+        else:
+            tag = tags[bisect(weights, rng.random() * weights[-1])]
+        maker, model, family, prefix = _HARDWARE[index % len(_HARDWARE)]
+        enrolled = rng.random() < 0.7
+        day = _EPOCH_DAYS + rng.randrange(400)
+        out.append(
+            {
+                "id": _guid(rng),
+                "groupTag": tag,
+                "purchaseOrderIdentifier": rng.choice(orders) if rng.random() < 0.3 else "",
+                "serialNumber": f"{prefix}{_base36(index * 7919 + rng.randrange(7919)).zfill(8)}",
+                "productKey": "",
+                "manufacturer": maker,
+                "model": model,
+                "enrollmentState": "enrolled" if enrolled else "notContacted",
+                "lastContactedDateTime": _date(day) if enrolled else "0001-01-01T00:00:00Z",
+                "addressableUserName": "",
+                "userPrincipalName": "",
+                "resourceName": "",
+                "skuNumber": "",
+                "systemFamily": family,
+                "azureActiveDirectoryDeviceId": _guid(rng),
+                "managedDeviceId": _guid(rng) if enrolled else _NO_ID,
+                "displayName": "",
+            }
+        )
+    return out
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    out = ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+        if number == 0:
+            return out
+
+
+def _date(days: int) -> str:
+    day = dt.date(1970, 1, 1) + dt.timedelta(days=days)
+    return f"{day.isoformat()}T{days % 24:02d}:{days % 60:02d}:00Z"
+
+
+def _groups(tags: list[str], rng: random.Random) -> list[JsonDict]:
+    groups: list[JsonDict] = []
+
+    def add(name: str, rule: str | None = None, **extra: Any) -> JsonDict:
+        group: JsonDict = {
+            "id": _guid(rng),
+            "displayName": name,
+            "description": extra.pop("description", None),
+            "mailEnabled": False,
+            "mailNickname": f"{rng.getrandbits(32):08x}-{rng.choice('abcdef0123456789')}",
+            "securityEnabled": True,
+            "groupTypes": ["DynamicMembership"] if rule else [],
+            "membershipRule": rule,
+            "membershipRuleProcessingState": "On" if rule else None,
+            "createdDateTime": _date(_EPOCH_DAYS - rng.randrange(900)),
+        }
+        group.update(extra)
+        groups.append(group)
+        return group
+
+    add("All Autopilot devices", 'device.devicePhysicalIDs -any _ -startsWith "[ZTDid]"')
+    ordinary = [t for t in tags if t not in HOSTILE_TAGS]
+    handmade = ordinary[: max(1, len(ordinary) // 10)] if ordinary else []
+    for number, tag in enumerate(handmade):
+        spelling = _RULE_SPELLINGS[number % len(_RULE_SPELLINGS)]
+        rule = spelling.format(tag=tag, lower=tag.lower())
+        add(_NAME_STYLES[number % len(_NAME_STYLES)].format(tag=tag), rule)
+    if handmade:
+        # Graph does not keep display names unique: a static group shares a hand-made one's.
+        add(groups[1]["displayName"], None, description="Old static copy, do not use")
+    if len(tags) >= 6:
+        add("Autopilot (old ZTDID rule)", '(device.devicePhysicalIDs -any (_ -contains "[ZTDID]"))')
+        add(
+            "PO 76222342342 laptops",
+            '(device.devicePhysicalIds -any (_ -eq "[PurchaseOrderId]:76222342342"))',
+        )
+    add("All Staff", None, description="Everyone, assigned by HR")
+    add("Sales users", 'user.department -eq "Sales"')
+    add(
+        "Windows MDM devices",
+        '(device.deviceOSType -eq "Windows") -and (device.managementType -eq "MDM")',
+    )
+    add(
+        "Marketing Team",
+        None,
+        mailEnabled=True,
+        securityEnabled=False,
+        groupTypes=["Unified"],
+        mailNickname="marketing-team",
+        visibility="Private",
+    )
+    for number in range(len(tags) // 20):
+        add(f"Project {number:04d} team", None)
+    return groups

@@ -1,0 +1,221 @@
+"""``/groups``: list, get, create, update, upsert by uniqueName and delete (graph-facts §3).
+
+Reads go through the replication lag (``TenantState.visible_*``); writes take the state
+lock and work on the true current state, which makes the upsert atomic on uniqueName
+when requests race.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from graph_emulator import permissions
+from graph_emulator.errors import GraphError, bad_request, not_found, unsupported_query
+from graph_emulator.group_model import GROUP_PROPERTIES, apply_update, create_group
+from graph_emulator.group_query import compile_group_filter, compile_search, parse_orderby
+from graph_emulator.paging import decode_skiptoken, next_link, parse_select, parse_top
+from graph_emulator.protocol import Request, Response, json_response, no_content
+from graph_emulator.routes import Router
+from graph_emulator.state import TenantState
+
+JsonDict = dict[str, Any]
+MAX_TOP = 999
+_LIST_OPTIONS = {"$filter", "$select", "$top", "$skiptoken", "$count", "$orderby", "$search"}
+_GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+
+
+class GroupEndpoints:
+    def __init__(self, state: TenantState, page_size: int = 100, seed: int = 0) -> None:
+        self.state = state
+        self.page_size = page_size
+        self._rng = random.Random(seed)
+        self._rng_lock = threading.Lock()
+
+    def register(self, router: Router) -> None:
+        unique = r"/groups/?\(uniqueName=(?P<literal>.*)\)"
+        router.add("GET", r"/groups", self.list, permissions.GROUP_READ)
+        router.add("POST", r"/groups", self.create, permissions.GROUP_CREATE)
+        router.add("GET", unique, self.get_by_unique_name, permissions.GROUP_READ)
+        router.add("PATCH", unique, self.upsert, None)
+        router.add("GET", r"/groups/(?P<group_id>[^/()]+)", self.get, permissions.GROUP_READ)
+        router.add("PATCH", r"/groups/(?P<group_id>[^/()]+)", self.update, permissions.GROUP_WRITE)
+        router.add("DELETE", r"/groups/(?P<group_id>[^/()]+)", self.delete, permissions.GROUP_WRITE)
+
+    def new_id(self) -> str:
+        with self._rng_lock:
+            return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    # --- reads ---
+
+    def list(self, request: Request) -> Response:
+        for key, _ in request.query:
+            if key.startswith("$") and key not in _LIST_OPTIONS:
+                raise GraphError(400, "BadRequest", f"Query option '{key}' is not supported.")
+        advanced = request.advanced
+        count = request.option("$count")
+        search = request.option("$search")
+        if (search is not None or count == "true") and not advanced:
+            raise unsupported_query(
+                "$search and $count=true need the header 'ConsistencyLevel: eventual'."
+            )
+        select = parse_select(request.option("$select"), GROUP_PROPERTIES, "group")
+        top = parse_top(request.option("$top"), MAX_TOP)
+        size = top or self.page_size
+        groups = self.state.visible_groups()
+        text = request.option("$filter")
+        if text is not None:
+            compiled = compile_group_filter(text)
+            if compiled.advanced and not advanced:
+                raise unsupported_query()
+            groups = [g for g in groups if compiled.predicate(g)]
+        if search is not None:
+            matcher = compile_search(search)
+            groups = [g for g in groups if matcher(g)]
+        orderby = request.option("$orderby")
+        if orderby is not None:
+            if (text is not None or search is not None) and not advanced:
+                raise unsupported_query()
+            prop, descending = parse_orderby(orderby)
+            groups = sorted(
+                groups, key=lambda g: str(g.get(prop) or "").casefold(), reverse=descending
+            )
+        token = request.option("$skiptoken")
+        offset = decode_skiptoken(token) if token is not None else 0
+        page = groups[offset : offset + size]
+        context = f"{request.service_root}/$metadata#groups"
+        if select is not None:
+            context += f"({','.join(select)})"
+        payload: JsonDict = {"@odata.context": context}
+        if count == "true" and offset == 0:
+            payload["@odata.count"] = len(groups)
+        if offset + size < len(groups):
+            payload["@odata.nextLink"] = next_link(
+                f"{request.service_root}/groups", request.query, offset + size
+            )
+        payload["value"] = [_project(g, select) for g in page]
+        return json_response(200, payload)
+
+    def get(self, request: Request, group_id: str) -> Response:
+        group = self.state.visible_group(_check_id(group_id))
+        if group is None:
+            raise _missing(group_id)
+        return self._entity(request, group, 200)
+
+    def get_by_unique_name(self, request: Request, literal: str) -> Response:
+        name = parse_key_literal(literal)
+        group = self.state.visible_group_by_unique_name(name)
+        if group is None:
+            raise _missing(f"groups(uniqueName='{name}')")
+        return self._entity(request, group, 200)
+
+    # --- writes ---
+
+    def create(self, request: Request) -> Response:
+        body = request.json()
+        with self.state.lock:
+            unique = body.get("uniqueName")
+            if isinstance(unique, str) and self.state.current_by_unique_name(unique) is not None:
+                raise _unique_taken()
+            group = create_group(body, self.new_id(), _now())
+            stored = self.state.put_group(group)
+        return self._entity(request, stored, 201, location=True)
+
+    def update(self, request: Request, group_id: str) -> Response:
+        body = request.json()
+        with self.state.lock:
+            existing = self.state.current_group(_check_id(group_id))
+            if existing is None:
+                raise _missing(group_id)
+            updated = apply_update(existing, body)
+            unique = updated.get("uniqueName")
+            taken = unique and self.state.current_by_unique_name(unique) is not None
+            if taken and not existing.get("uniqueName"):
+                raise _unique_taken()
+            self.state.put_group(updated)
+        return no_content()
+
+    def upsert(self, request: Request, literal: str) -> Response:
+        """PATCH /groups(uniqueName='x'): 201 created, 204 updated, 404 without the Prefer."""
+        name = parse_key_literal(literal)
+        prefer = {p.strip().lower() for p in request.headers.get("prefer", "").split(",")}
+        body = request.json()
+        given = body.pop("uniqueName", None)
+        if given is not None and (
+            not isinstance(given, str) or given.casefold() != name.casefold()
+        ):
+            raise bad_request("The uniqueName in the body differs from the one in the URL.")
+        with self.state.lock:
+            existing = self.state.current_by_unique_name(name)
+            if existing is None:
+                if "create-if-missing" not in prefer:
+                    raise _missing(f"groups(uniqueName='{name}')")
+                request.require(permissions.GROUP_CREATE)
+                group = create_group({**body, "uniqueName": name}, self.new_id(), _now())
+                stored = self.state.put_group(group)
+                created = True
+            else:
+                request.require(permissions.GROUP_WRITE)
+                self.state.put_group(apply_update(existing, body))
+                created = False
+        if created:
+            return self._entity(request, stored, 201, location=True)
+        return no_content()
+
+    def delete(self, request: Request, group_id: str) -> Response:
+        if not self.state.delete_group(_check_id(group_id)):
+            raise _missing(group_id)
+        return no_content()
+
+    def _entity(
+        self, request: Request, group: JsonDict, status: int, location: bool = False
+    ) -> Response:
+        select = parse_select(request.option("$select"), GROUP_PROPERTIES, "group")
+        payload = {"@odata.context": f"{request.service_root}/$metadata#groups/$entity"}
+        payload.update(_project(group, select))
+        headers = {"Location": f"{request.service_root}/groups/{group['id']}"} if location else None
+        return json_response(status, payload, headers)
+
+
+def parse_key_literal(literal: str) -> str:
+    """An OData string key such as ``'it''s'`` (already percent-decoded) -> ``it's``."""
+    if len(literal) < 2 or literal[0] != "'" or literal[-1] != "'":
+        raise GraphError(400, "BadRequest", f"Bad key literal {literal!r}: expected 'value'.")
+    inner = literal[1:-1]
+    if "'" in inner.replace("''", ""):
+        raise GraphError(400, "BadRequest", f"Bad key literal {literal!r}: quotes must be doubled.")
+    value = inner.replace("''", "'")
+    if not value:
+        raise bad_request("Invalid value specified for property 'uniqueName' of resource 'Group'.")
+    return value
+
+
+def _project(group: JsonDict, select: tuple[str, ...] | None) -> JsonDict:
+    if select is None:
+        return dict(group)
+    return {name: group.get(name) for name in select}
+
+
+def _check_id(group_id: str) -> str:
+    if not re.fullmatch(_GUID, group_id):
+        raise bad_request(f"Invalid object identifier '{group_id}'.")
+    return group_id
+
+
+def _missing(what: str) -> GraphError:
+    return not_found(
+        f"Resource '{what}' does not exist or one of its queried reference-property objects "
+        "are not present."
+    )
+
+
+def _unique_taken() -> GraphError:
+    return bad_request("Another object with the same value for property uniqueName already exists.")
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,81 @@
+"""Query options shared by list endpoints: ``$top``, ``$select`` and opaque ``$skiptoken`` paging.
+
+Graph's ``@odata.nextLink`` is an absolute URL that repeats the query and adds an opaque
+``$skiptoken`` (graph-facts §2 "OData / filtering / paging"); clients must follow it whole.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable
+from urllib.parse import quote
+
+from graph_emulator.errors import GraphError
+
+_TOKEN_PREFIX = "emu1:"
+
+
+def encode_skiptoken(offset: int) -> str:
+    raw = f"{_TOKEN_PREFIX}{offset}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_skiptoken(token: str) -> int:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        raw = base64.urlsafe_b64decode(padded.encode()).decode()
+        if not raw.startswith(_TOKEN_PREFIX):
+            raise ValueError(raw)
+        offset = int(raw[len(_TOKEN_PREFIX) :])
+        if offset < 0:
+            raise ValueError(raw)
+        return offset
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise GraphError(400, "BadRequest", "The $skiptoken value is not valid.") from None
+
+
+def next_link(url: str, query: list[tuple[str, str]], offset: int) -> str:
+    """``url`` with the original query options (minus any old token) and a new ``$skiptoken``."""
+    pairs = [(k, v) for k, v in query if k != "$skiptoken"]
+    pairs.append(("$skiptoken", encode_skiptoken(offset)))
+    encoded = "&".join(f"{quote(k, safe='$')}={quote(v, safe=',()')}" for k, v in pairs)
+    return f"{url}?{encoded}"
+
+
+def parse_top(value: str | None, maximum: int | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        top = int(value)
+    except ValueError:
+        raise GraphError(400, "BadRequest", f"Invalid value '{value}' for $top.") from None
+    if top < 1 or (maximum is not None and top > maximum):
+        high = f" and {maximum}" if maximum is not None else ""
+        raise GraphError(
+            400,
+            "Request_BadRequest",
+            f"Invalid page size specified: '{top}'. Must be between 1{high}.",
+        )
+    return top
+
+
+def parse_select(value: str | None, known: Iterable[str], type_name: str) -> tuple[str, ...] | None:
+    """The selected properties, ``id`` first and always included; None when no ``$select``."""
+    if value is None:
+        return None
+    known_set = set(known)
+    selected = ["id"]
+    for raw in value.split(","):
+        name = raw.strip()
+        if not name:
+            continue
+        if name not in known_set:
+            raise GraphError(
+                400,
+                "BadRequest",
+                f"Could not find a property named '{name}' on type 'microsoft.graph.{type_name}'.",
+            )
+        if name not in selected:
+            selected.append(name)
+    return tuple(selected)
