@@ -91,6 +91,8 @@ class LocalHost:
         self._azurite = azurite
         self._schedule_parser = schedule_parser
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        if host_json is not None and not Path(host_json).exists():
+            raise ConfigurationError(f"host.json not found: {host_json}")
         path = Path(host_json) if host_json is not None else app_folder(app) / "host.json"
         self.options: QueueOptions = queue_options(read_host_json(path), overrides)
         self.functions: dict[str, FunctionInfo] = discover(load_app(app), self._settings)

@@ -183,9 +183,14 @@ class MessageProcessor:
     ) -> None:
         while True:
             await asyncio.sleep(self.lease_seconds / 2)
-            lease.receipt = await self._worker.io(
-                fn.store.set_visibility, message, lease.receipt, self.lease_seconds
-            )
+            try:
+                lease.receipt = await self._worker.io(
+                    fn.store.set_visibility, message, lease.receipt, self.lease_seconds
+                )
+            except Exception:
+                # As the host: a lost lease is logged; the invocation goes on regardless.
+                log.warning("lease: could not renew %s on %s", message.id, message.queue)
+                return
             log.debug("lease: renewed %s on %s", message.id, message.queue)
 
     def _logged(

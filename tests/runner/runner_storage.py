@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import base64
 import contextlib
+from pathlib import Path
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.queue import QueueServiceClient
+
+# The repository's own host.json, wherever pytest is started from.
+HOST_JSON = Path(__file__).resolve().parents[2] / "host.json"
 
 
 def b64(text: str) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import azure.functions as func
 import pytest
-from runner_storage import Queues, b64
+from runner_storage import HOST_JSON, Queues, b64
 
 from local_runner import Azurite, DrainTimeout, LocalHost
 
@@ -39,7 +39,7 @@ def host_for(app: func.FunctionApp, azurite: Azurite, **overrides: object) -> Lo
     return LocalHost(
         app,
         connection_string=azurite.connection_string,
-        host_json="host.json",
+        host_json=HOST_JSON,
         overrides={**FAST, **overrides},
     )
 
@@ -219,7 +219,7 @@ def test_setting_expressions_in_queue_names_resolve_from_app_settings(
     def relay(msg: func.QueueMessage, out: func.Out[str]) -> None:
         out.set(msg.get_body().decode())
 
-    with LocalHost(app, settings=settings, host_json="host.json", overrides=FAST) as host:
+    with LocalHost(app, settings=settings, host_json=HOST_JSON, overrides=FAST) as host:
         assert host.functions["relay"].queue_name == source
         assert host.functions["relay"].outputs[0].queue_name == target
         queues.send(source, b64("x"))
@@ -234,7 +234,7 @@ def test_use_development_storage_maps_to_the_running_azurite(
     settings = {"AzureWebJobsStorage": "UseDevelopmentStorage=true"}
     app = upper_app(source, target)
     with LocalHost(
-        app, settings=settings, azurite=azurite, host_json="host.json", overrides=FAST
+        app, settings=settings, azurite=azurite, host_json=HOST_JSON, overrides=FAST
     ) as host:
         queues.send(source, b64("dev"))
         host.drain()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import azure.functions as func
 import pytest
-from runner_storage import Queues, b64
+from runner_storage import HOST_JSON, Queues, b64
 
 from local_runner import Azurite, ConfigurationError, InvocationOutcome, LocalHost
 from local_runner.schedule import EverySchedule, every
@@ -44,7 +44,7 @@ def test_fire_timer_invokes_the_timer_and_writes_its_outputs(
     with LocalHost(
         fan_out_app(source, target, requests),
         connection_string=azurite.connection_string,
-        host_json="host.json",
+        host_json=HOST_JSON,
         overrides=FAST,
     ) as host:
         assert host.functions["tick"].schedule == "0 */5 * * * *"
@@ -69,7 +69,7 @@ def test_a_failing_timer_is_reported_and_its_outputs_discarded(
         out.set("never written")
         raise ValueError("boom")
 
-    with LocalHost(app, connection_string=azurite.connection_string, host_json="host.json") as host:
+    with LocalHost(app, connection_string=azurite.connection_string, host_json=HOST_JSON) as host:
         outcome = host.fire_timer("broken")
     assert (outcome.status, outcome.outputs) == ("failed", {})
     assert "ValueError: boom" in (outcome.error or "")
@@ -85,7 +85,7 @@ def test_fire_timer_needs_a_name_when_the_app_has_several_timers(azurite: Azurit
     @app.timer_trigger(arg_name="t", schedule="0 0 * * * *")
     def two(t: func.TimerRequest) -> None: ...
 
-    with LocalHost(app, connection_string=azurite.connection_string, host_json="host.json") as host:
+    with LocalHost(app, connection_string=azurite.connection_string, host_json=HOST_JSON) as host:
         with pytest.raises(ConfigurationError, match="one, two"):
             host.fire_timer()
         assert host.fire_timer("two").status == "succeeded"
@@ -109,7 +109,7 @@ def test_serve_fires_timers_on_schedule_and_follows_the_work_through_the_queues(
     with LocalHost(
         fan_out_app(source, target, requests),
         connection_string=azurite.connection_string,
-        host_json="host.json",
+        host_json=HOST_JSON,
         overrides=FAST,
         schedule_parser=every(0.2),
     ) as host:
@@ -138,7 +138,7 @@ def test_serve_refuses_a_timer_schedule_it_cannot_parse(azurite: Azurite) -> Non
         LocalHost(
             app,
             connection_string=azurite.connection_string,
-            host_json="host.json",
+            host_json=HOST_JSON,
             schedule_parser=refuse,
         ) as host,
         pytest.raises(ConfigurationError, match="tick"),
