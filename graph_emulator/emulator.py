@@ -70,7 +70,10 @@ class Emulator:
         address = (self._host, self._port if port is None else port)
         self._server = EmulatorHTTPServer(address, self._service)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="graph-emulator", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # how long stop() may wait for the loop
+            name="graph-emulator",
+            daemon=True,
         )
         self._thread.start()
         log.info("Graph emulator listening on %s", self.base_url)

@@ -9,7 +9,8 @@ ambiguous (graph-facts.md §1e and §4) this parser picks the *stricter* reading
 * Operators are matched case-insensitively and the leading hyphen is optional, as the
   Entra rule reference says ("hyphen optional").
 * Strings are double-quoted. The only escape is the documented backtick before a double
-  quote (`` `" ``). A backtick followed by anything else is a syntax error: the docs define no
+  quote (`` `" ``); the reference's example ``user.department -eq `"Sales`"`` lacks the
+  enclosing quotes, read here as ``"`"Sales`""`` (a value that contains quotes). A backtick followed by anything else is a syntax error: the docs define no
   meaning for it (PowerShell would drop the backtick, a literal reading would keep it), so a
   rule that spells one is ambiguous and is refused.
 * A single quote inside a value must be doubled (``''`` means ``'``), as the docs ask; a lone

@@ -13,7 +13,7 @@ import pytest
 # The repo root is not on sys.path under plain `pytest` (pyproject sets no pythonpath).
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from graph_emulator import Emulator, ManualClock  # noqa: E402
+from graph_emulator import Emulator, ManualClock
 
 TOKEN_HEADERS = {"Authorization": "Bearer test-token"}
 
