@@ -80,7 +80,7 @@ GROUP_FIELDS = [
     "mailNickname",
     "createdDateTime",
 ]
-ERROR_MAP: dict[str, Any] = {"XXX": ODataError.create_from_discriminator_value}
+ERROR_MAP: dict[str, Any] = {"XXX": ODataError}
 _TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 
 
@@ -384,7 +384,7 @@ def translate(error: APIError, operation: str, permission: str) -> GraphError:
     message = getattr(detail, "message", None) or str(error) or "no message"
     if status == 403:
         return PermissionDeniedError(permission, operation)
-    text = f"{operation}: Graph answered {status} {code or ''}: {message}".replace("  ", " ")
+    text = f"{operation}: Graph answered {status}{' ' + code if code else ''}: {message}"
     if status in _TRANSIENT_STATUS:
         return TransientGraphError(text, status=status, code=code)
     return PermanentGraphError(text, status=status, code=code)

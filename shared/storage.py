@@ -8,8 +8,10 @@ bindings, and the ticket must still hear back before the message goes to the poi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.queue import (
     BinaryBase64DecodePolicy,
     QueueClient,
@@ -56,8 +58,13 @@ def queue_client(
 
 
 def send_text(client: QueueClient, text: str) -> str:
-    """Send one message; returns its id."""
-    message = client.send_message(text)
+    """Send one message, creating the queue first if it does not exist (as output bindings do)."""
+    try:
+        message = client.send_message(text)
+    except ResourceNotFoundError:
+        with contextlib.suppress(ResourceExistsError):
+            client.create_queue()
+        message = client.send_message(text)
     return str(message.id)
 
 

@@ -1,13 +1,19 @@
-"""Fixtures shared by every test: the Graph emulator and settings that point at it."""
+"""Fixtures shared by every test: the Graph emulator, Azurite, and settings that point at them.
+
+Azurite runs once per session (in memory); tests share it and use queue names of their own.
+Storage is never mocked.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from graph_emulator import Emulator, ManualClock
+from local_runner.azurite import Azurite
 from shared.settings import Settings
 
 BOTH_PERMISSIONS = ["DeviceManagementServiceConfig.Read.All", "Group.ReadWrite.All"]
@@ -49,3 +55,17 @@ def settings_for(emu: Emulator, **env: str) -> Settings:
         "MAX_NEW_GROUPS_PER_RUN": "500",
     }
     return Settings.from_env({**base, **env})
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[Azurite]:
+    """A running Azurite queue service (in memory) for the whole session."""
+    with Azurite() as instance:
+        yield instance
+
+
+@pytest.fixture
+def queue_names() -> Callable[[str], str]:
+    """Make queue names unique to this test: ``queue_names("in")`` -> ``in-1a2b3c4d``."""
+    token = uuid.uuid4().hex[:8]
+    return lambda stem: f"{stem}-{token}"

@@ -309,3 +309,20 @@ def gateway_patch(emu: Emulator, group_id: str, change: dict[str, Any]) -> None:
 
 def _volatile(group: dict[str, Any]) -> dict[str, Any]:
     return {k: group[k] for k in group if k.endswith("DateTime")}
+
+
+def test_graph_errors_become_our_own_with_graphs_code_and_message(emulator):
+    from shared.errors import PermanentGraphError, TransientGraphError
+
+    async def list_with(odata_filter: str) -> None:
+        async with GraphGateway.from_settings(
+            settings_for(emulator, GRAPH_MAX_RETRIES="0")
+        ) as gateway:
+            async for _ in gateway.group_pages(odata_filter):
+                pass
+
+    emulator.faults.script("503", count=1)
+    with pytest.raises(TransientGraphError, match="503 serviceNotAvailable: The service"):
+        asyncio.run(list_with(GROUP_FILTER))
+    with pytest.raises(PermanentGraphError, match="400 BadRequest: Invalid filter clause"):
+        asyncio.run(list_with("bogus filter"))
