@@ -37,7 +37,7 @@ test: lint
 
 ## test-long: the longer chaos and fuzzing profiles
 test-long: lint
-	$(PY) -m pytest -q -m slow --long
+	$(PY) -m pytest -q --long tests/resilience
 
 ## bench: benchmarks against their floors; writes BENCHMARKS.md
 bench: setup

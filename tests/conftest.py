@@ -16,6 +16,20 @@ from graph_emulator import Emulator, ManualClock
 from local_runner.azurite import Azurite
 from shared.settings import Settings
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--long",
+        action="store_true",
+        help="run the longer chaos and fuzzing profiles instead of the CI ones",
+    )
+
+
+@pytest.fixture(scope="session")
+def long_profile(request: pytest.FixtureRequest) -> bool:
+    """True under `make test-long` (pytest --long): chaos and fuzzing run their long profiles."""
+    return bool(request.config.getoption("--long"))
+
+
 BOTH_PERMISSIONS = ["DeviceManagementServiceConfig.Read.All", "Group.ReadWrite.All"]
 
 
