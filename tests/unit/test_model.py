@@ -1,0 +1,82 @@
+"""The project's own small types: groups as Graph shows them, and the plan's counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.model import DYNAMIC, Action, GroupSnapshot, Plan, PlanEntry
+from shared.rules import Kind
+
+
+def test_a_group_is_read_from_graph_json() -> None:
+    group = GroupSnapshot.from_graph(
+        {
+            "id": "g1",
+            "displayName": "Sales",
+            "uniqueName": "apg-tag-sales-0123",
+            "membershipRule": "rule",
+            "membershipRuleProcessingState": "Paused",
+            "groupTypes": ["Unified", DYNAMIC],
+            "description": "Managed by autopilot-groups (scenario: self-deploying).",
+            "createdDateTime": "2024-01-01T00:00:00Z",
+            "mailNickname": "ignored",
+        }
+    )
+    assert group == GroupSnapshot(
+        id="g1",
+        display_name="Sales",
+        unique_name="apg-tag-sales-0123",
+        membership_rule="rule",
+        processing_state="Paused",
+        group_types=("Unified", DYNAMIC),
+        description="Managed by autopilot-groups (scenario: self-deploying).",
+        created="2024-01-01T00:00:00Z",
+    )
+    assert group.dynamic
+    assert group.scenario == "self-deploying"
+
+
+def test_a_group_with_nulls_reads_as_empty() -> None:
+    group = GroupSnapshot.from_graph(
+        {"id": 7, "displayName": None, "groupTypes": None, "description": None}
+    )
+    assert (group.id, group.display_name, group.group_types) == ("7", "", ())
+    assert not group.dynamic
+    assert group.scenario is None
+
+
+@pytest.mark.parametrize(
+    ("description", "scenario"),
+    [
+        pytest.param("Managed (scenario: user-driven).", "user-driven", id="mark"),
+        pytest.param("(scenario: pre-provisioning) edited", "pre-provisioning", id="mark first"),
+        pytest.param("(scenario: User-Driven)", None, id="not a key"),
+        pytest.param("scenario: user-driven", None, id="no parentheses"),
+        pytest.param(None, None, id="no description"),
+    ],
+)
+def test_the_scenario_is_read_from_the_mark_in_the_description(
+    description: str | None, scenario: str | None
+) -> None:
+    assert GroupSnapshot(id="g", display_name="g", description=description).scenario == scenario
+
+
+def entry(action: Action) -> PlanEntry:
+    return PlanEntry(action, Kind.TAG, "v", None, "", None, None)
+
+
+@pytest.mark.parametrize(
+    ("actions", "limit", "creates", "unsafe"),
+    [
+        pytest.param([], 0, 0, False, id="empty"),
+        pytest.param([Action.CREATE, Action.ADOPT, Action.REPAIR], 1, 1, False, id="at the limit"),
+        pytest.param([Action.CREATE, Action.CREATE], 1, 2, True, id="over the limit"),
+        pytest.param([Action.SKIP, Action.DRIFT, Action.UNCHANGED], 0, 0, False, id="no creates"),
+    ],
+)
+def test_a_plan_counts_its_creates_against_the_limit(
+    actions: list[Action], limit: int, creates: int, unsafe: bool
+) -> None:
+    plan = Plan(tuple(entry(a) for a in actions), limit)
+    assert (plan.creates, plan.unsafe) == (creates, unsafe)
+    assert plan.count(Action.CREATE) == creates
