@@ -143,7 +143,8 @@ def _guid(rng: random.Random) -> str:
 
 def _devices(count: int, tags: list[str], rng: random.Random) -> list[JsonDict]:
     weights = list(itertools.accumulate(1.0 / (rank + 1) ** 0.8 for rank in range(len(tags))))
-    orders = [str(rng.randrange(10**10, 10**11)) for _ in range(max(1, count // 500))]
+    # The first order is the one Microsoft's purchase-order example rule names.
+    orders = ["76222342342"] + [str(rng.randrange(10**10, 10**11)) for _ in range(count // 500)]
     out: list[JsonDict] = []
     for index in range(count):
         if index < len(tags):
@@ -216,7 +217,7 @@ def _groups(tags: list[str], rng: random.Random) -> list[JsonDict]:
 
     add("All Autopilot devices", 'device.devicePhysicalIDs -any _ -startsWith "[ZTDid]"')
     ordinary = [t for t in tags if t not in HOSTILE_TAGS]
-    handmade = ordinary[: max(1, len(ordinary) // 10)] if ordinary else []
+    handmade = ordinary[: max(min(3, len(ordinary)), len(ordinary) // 10)]
     for number, tag in enumerate(handmade):
         spelling = _RULE_SPELLINGS[number % len(_RULE_SPELLINGS)]
         rule = spelling.format(tag=tag, lower=tag.lower())

@@ -10,9 +10,11 @@ ambiguous (graph-facts.md §1e and §4) this parser picks the *stricter* reading
   Entra rule reference says ("hyphen optional").
 * Strings are double-quoted. The only escape is the documented backtick before a double
   quote (`` `" ``); the reference's example ``user.department -eq `"Sales`"`` lacks the
-  enclosing quotes, read here as ``"`"Sales`""`` (a value that contains quotes). A backtick followed by anything else is a syntax error: the docs define no
-  meaning for it (PowerShell would drop the backtick, a literal reading would keep it), so a
-  rule that spells one is ambiguous and is refused.
+  enclosing quotes, read here as ``"`"Sales`""`` (a value that contains quotes).
+  A backtick followed by anything else is a syntax error: the docs define no meaning
+  for it (PowerShell would drop the backtick, a literal reading would keep it), so a
+  rule that spells one is ambiguous and is refused. A tag containing a backtick thus
+  cannot be put in a rule here.
 * A single quote inside a value must be doubled (``''`` means ``'``), as the docs ask; a lone
   ``'`` is a syntax error.
 * Control characters (U+0000-U+001F, U+007F) are refused inside values.

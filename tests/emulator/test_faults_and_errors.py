@@ -31,7 +31,9 @@ def assert_graph_error(response: httpx.Response, status: int, code: str) -> dict
 # --- authentication, permissions, unknown paths ---
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer"}, {"Authorization": "Basic abc"}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer"}, {"Authorization": "Basic abc"}]
+)
 def test_no_bearer_token_is_401(emulator: Emulator, headers: dict[str, str]) -> None:
     response = httpx.get(emulator.base_url + "/groups", headers=headers)
     assert_graph_error(response, 401, "InvalidAuthenticationToken")
@@ -60,7 +62,12 @@ def test_client_request_id_is_echoed(emulator: Emulator, client: httpx.Client) -
     ],
 )
 def test_permissions_gate_each_endpoint(
-    emulator: Emulator, client: httpx.Client, granted: list[str], method: str, path: str, allowed: bool
+    emulator: Emulator,
+    client: httpx.Client,
+    granted: list[str],
+    method: str,
+    path: str,
+    allowed: bool,
 ) -> None:
     emulator.set_permissions(granted)
     body = dynamic_group_body("X") if method == "POST" else None
@@ -72,10 +79,17 @@ def test_permissions_gate_each_endpoint(
         assert error["message"] == "Insufficient privileges to complete the operation."
 
 
-def test_group_create_may_upsert_new_groups_but_not_update(emulator: Emulator, client: httpx.Client) -> None:
+def test_group_create_may_upsert_new_groups_but_not_update(
+    emulator: Emulator, client: httpx.Client
+) -> None:
     emulator.set_permissions(["Group.Create"])
     headers = {"Prefer": "create-if-missing"}
-    assert client.patch("/groups(uniqueName='a')", json=dynamic_group_body("A"), headers=headers).status_code == 201
+    assert (
+        client.patch(
+            "/groups(uniqueName='a')", json=dynamic_group_body("A"), headers=headers
+        ).status_code
+        == 201
+    )
     again = client.patch("/groups(uniqueName='a')", json=dynamic_group_body("A"), headers=headers)
     assert_graph_error(again, 403, "Authorization_RequestDenied")
 
@@ -83,7 +97,9 @@ def test_group_create_may_upsert_new_groups_but_not_update(emulator: Emulator, c
 # --- faults ---
 
 
-def test_429_answers_before_processing_with_retry_after(emulator: Emulator, client: httpx.Client) -> None:
+def test_429_answers_before_processing_with_retry_after(
+    emulator: Emulator, client: httpx.Client
+) -> None:
     emulator.faults.script("429", method="POST", path="/groups", retry_after="2.128")
     throttled = client.post("/groups", json=dynamic_group_body("X"))
     assert_graph_error(throttled, 429, "TooManyRequests")
@@ -95,9 +111,15 @@ def test_429_answers_before_processing_with_retry_after(emulator: Emulator, clie
 
 @pytest.mark.parametrize(
     ("form", "pattern"),
-    [("seconds", r"\d+\Z"), ("fractional", r"\d+\.\d+\Z"), ("http-date", r"\w{3}, \d\d \w{3} \d{4} .* GMT\Z")],
+    [
+        ("seconds", r"\d+\Z"),
+        ("fractional", r"\d+\.\d+\Z"),
+        ("http-date", r"\w{3}, \d\d \w{3} \d{4} .* GMT\Z"),
+    ],
 )
-def test_retry_after_forms(emulator: Emulator, client: httpx.Client, form: str, pattern: str) -> None:
+def test_retry_after_forms(
+    emulator: Emulator, client: httpx.Client, form: str, pattern: str
+) -> None:
     emulator.faults.script("429", retry_after=form)
     value = client.get("/groups").headers["Retry-After"]
     assert re.match(pattern, value)
@@ -125,12 +147,16 @@ def test_504_after_commit_commits_the_write_so_a_replay_duplicates(
     assert len(emulator.groups()) == 2  # the trap: POST is not idempotent
 
 
-def test_504_after_commit_on_a_read_is_a_plain_504(emulator: Emulator, client: httpx.Client) -> None:
+def test_504_after_commit_on_a_read_is_a_plain_504(
+    emulator: Emulator, client: httpx.Client
+) -> None:
     emulator.faults.script("504-after-commit")
     assert client.get("/groups").status_code == 504
 
 
-def test_drop_closes_the_connection_without_processing(emulator: Emulator, client: httpx.Client) -> None:
+def test_drop_closes_the_connection_without_processing(
+    emulator: Emulator, client: httpx.Client
+) -> None:
     emulator.faults.script("drop", method="POST")
     with pytest.raises(httpx.RemoteProtocolError):
         client.post("/groups", json=dynamic_group_body("X"))
@@ -142,9 +168,17 @@ def test_drop_closes_the_connection_without_processing(emulator: Emulator, clien
 def test_drop_after_commit_commits_then_closes(emulator: Emulator, client: httpx.Client) -> None:
     emulator.faults.script("drop-after-commit", path=r"uniqueName")
     with pytest.raises(httpx.RemoteProtocolError):
-        client.patch("/groups(uniqueName='u')", json=dynamic_group_body("U"), headers={"Prefer": "create-if-missing"})
+        client.patch(
+            "/groups(uniqueName='u')",
+            json=dynamic_group_body("U"),
+            headers={"Prefer": "create-if-missing"},
+        )
     assert len(emulator.groups()) == 1
-    replay = client.patch("/groups(uniqueName='u')", json=dynamic_group_body("U"), headers={"Prefer": "create-if-missing"})
+    replay = client.patch(
+        "/groups(uniqueName='u')",
+        json=dynamic_group_body("U"),
+        headers={"Prefer": "create-if-missing"},
+    )
     assert replay.status_code == 204  # the upsert is safe to replay
     assert len(emulator.groups()) == 1
 
@@ -155,7 +189,9 @@ def test_latency_delays_but_answers(emulator: Emulator, client: httpx.Client) ->
     assert emulator.requests[-1].fault == "latency"
 
 
-def test_scripts_match_method_and_path_and_run_out(emulator: Emulator, client: httpx.Client) -> None:
+def test_scripts_match_method_and_path_and_run_out(
+    emulator: Emulator, client: httpx.Client
+) -> None:
     emulator.faults.script("429", method="GET", path=DEVICES, count=2)
     assert client.get("/groups").status_code == 200
     assert client.post("/groups", json=dynamic_group_body("X")).status_code == 201
@@ -174,7 +210,9 @@ def test_rate_faults_are_deterministic_for_a_seed(emulator: Emulator, client: ht
     assert client.get("/groups").status_code == 200
 
 
-def test_rate_504_and_drop_after_commit_on_reads_do_not_process(emulator: Emulator, client: httpx.Client) -> None:
+def test_rate_504_and_drop_after_commit_on_reads_do_not_process(
+    emulator: Emulator, client: httpx.Client
+) -> None:
     emulator.add_devices([device(1)])
     emulator.faults.set_rate(1.0, kinds=["504-after-commit"])
     assert client.get(DEVICES).status_code == 504
@@ -196,7 +234,11 @@ def test_the_request_log_records_each_request(emulator: Emulator, client: httpx.
     client.get("/groups", params={"$top": "5"})
     first, second = emulator.requests
     assert (first.method, first.path, first.query, first.status, first.fault) == (
-        "GET", "/v1.0/groups", "$top=5", 429, "429",
+        "GET",
+        "/v1.0/groups",
+        "$top=5",
+        429,
+        "429",
     )
     assert (second.status, second.fault) == (200, None)
     assert first.time <= second.time

@@ -44,8 +44,16 @@ def test_list_has_graphs_context_and_full_groups(seeded: Emulator, client: httpx
     body = client.get("/groups").json()
     assert body["@odata.context"] == f"{seeded.base_url}/$metadata#groups"
     group = body["value"][0]
-    for prop in ("id", "displayName", "groupTypes", "membershipRule", "securityEnabled",
-                 "mailNickname", "createdDateTime", "membershipRuleProcessingState"):
+    for prop in (
+        "id",
+        "displayName",
+        "groupTypes",
+        "membershipRule",
+        "securityEnabled",
+        "mailNickname",
+        "createdDateTime",
+        "membershipRuleProcessingState",
+    ):
         assert prop in group
 
 
@@ -87,7 +95,10 @@ FILTERS = [
     ("displayName eq 'all staff'", ["All Staff"]),
     ("displayName eq 'O''Brien team'", ["O'Brien team"]),
     ("startswith(displayName,'All')", ["All Autopilot devices", "All Staff"]),
-    ("groupTypes/any(c:c eq 'DynamicMembership')", ["Autopilot - SALES-UD", "All Autopilot devices"]),
+    (
+        "groupTypes/any(c:c eq 'DynamicMembership')",
+        ["Autopilot - SALES-UD", "All Autopilot devices"],
+    ),
     (
         "membershipRule eq '(device.devicePhysicalIDs -any (_ -eq \"[OrderId]:SALES-UD\"))'",
         ["Autopilot - SALES-UD"],
@@ -100,13 +111,18 @@ FILTERS = [
 
 
 @pytest.mark.parametrize(("expression", "expected"), FILTERS)
-def test_default_filters(seeded: Emulator, client: httpx.Client, expression: str, expected: list[str]) -> None:
+def test_default_filters(
+    seeded: Emulator, client: httpx.Client, expression: str, expected: list[str]
+) -> None:
     assert names(client.get("/groups", params={"$filter": expression})) == expected
 
 
 ADVANCED = [
     ("endswith(displayName,'devices')", ["All Autopilot devices"]),
-    ("displayName ne 'All Staff'", ["Autopilot - SALES-UD", "All Autopilot devices", "O'Brien team"]),
+    (
+        "displayName ne 'All Staff'",
+        ["Autopilot - SALES-UD", "All Autopilot devices", "O'Brien team"],
+    ),
     ("not(groupTypes/any(c:c eq 'DynamicMembership'))", ["All Staff", "O'Brien team"]),
 ]
 
@@ -131,12 +147,16 @@ def test_count_and_search_need_consistency_level(seeded: Emulator, client: httpx
     assert client.get("/groups", params={"$count": "true"}).status_code == 400
     assert client.get("/groups", params={"$search": '"displayName:staff"'}).status_code == 400
     found = client.get(
-        "/groups", params={"$search": '"displayName:staff"'}, headers={"ConsistencyLevel": "eventual"}
+        "/groups",
+        params={"$search": '"displayName:staff"'},
+        headers={"ConsistencyLevel": "eventual"},
     )
     assert names(found) == ["All Staff"]
 
 
-def test_orderby_with_a_filter_needs_consistency_level(seeded: Emulator, client: httpx.Client) -> None:
+def test_orderby_with_a_filter_needs_consistency_level(
+    seeded: Emulator, client: httpx.Client
+) -> None:
     params = {"$filter": "startswith(displayName,'All')", "$orderby": "displayName desc"}
     assert client.get("/groups", params=params).status_code == 400
     ordered = client.get("/groups", params=params, headers={"ConsistencyLevel": "eventual"})
@@ -153,7 +173,9 @@ def test_orderby_with_a_filter_needs_consistency_level(seeded: Emulator, client:
         ("displayName gt 'a'", "Request_UnsupportedQuery"),
     ],
 )
-def test_unsupported_filters_answer_400(seeded: Emulator, client: httpx.Client, expression: str, code: str) -> None:
+def test_unsupported_filters_answer_400(
+    seeded: Emulator, client: httpx.Client, expression: str, code: str
+) -> None:
     response = client.get("/groups", params={"$filter": expression})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == code
@@ -278,7 +300,9 @@ def test_patch_by_id_updates_and_answers_204(emulator: Emulator, client: httpx.C
     assert emulator.groups()[0]["membershipRule"] == rule
 
 
-def test_patch_is_validated_on_the_resulting_state(emulator: Emulator, client: httpx.Client) -> None:
+def test_patch_is_validated_on_the_resulting_state(
+    emulator: Emulator, client: httpx.Client
+) -> None:
     created = client.post("/groups", json=dynamic_group_body("SALES-UD")).json()
     bad = client.patch(f"/groups/{created['id']}", json={"membershipRule": "device.x -eq 1"})
     assert bad.status_code == 400

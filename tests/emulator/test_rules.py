@@ -71,7 +71,8 @@ def test_operators_are_case_insensitive_and_the_hyphen_is_optional() -> None:
 
 def test_precedence_and_binds_tighter_than_or_and_not_tighter_than_and() -> None:
     node = parse_rule(
-        'device.deviceModel -eq "a" -or -not device.deviceModel -eq "b" -and device.isRooted -eq false'
+        'device.deviceModel -eq "a" -or -not device.deviceModel -eq "b" '
+        "-and device.isRooted -eq false"
     )
     assert isinstance(node, Or)
     right = node.operands[1]

@@ -13,7 +13,9 @@ from graph_emulator import Emulator, ManualClock
 CREATE = {"Prefer": "create-if-missing"}
 
 
-def test_upsert_creates_with_201_then_updates_with_204(emulator: Emulator, client: httpx.Client) -> None:
+def test_upsert_creates_with_201_then_updates_with_204(
+    emulator: Emulator, client: httpx.Client
+) -> None:
     body = dynamic_group_body("SALES-UD")
     created = client.patch("/groups(uniqueName='tag-sales-ud')", json=body, headers=CREATE)
     assert created.status_code == 201
@@ -34,20 +36,26 @@ def test_upsert_without_prefer_and_missing_is_404(emulator: Emulator, client: ht
     assert emulator.groups() == []
 
 
-def test_upsert_without_prefer_updates_an_existing_group(emulator: Emulator, client: httpx.Client) -> None:
+def test_upsert_without_prefer_updates_an_existing_group(
+    emulator: Emulator, client: httpx.Client
+) -> None:
     emulator.add_group({"displayName": "x", "uniqueName": "u1"})
     response = client.patch("/groups(uniqueName='u1')", json={"description": "d"})
     assert response.status_code == 204
     assert emulator.groups()[0]["description"] == "d"
 
 
-def test_upsert_with_a_missing_required_property_is_refused(emulator: Emulator, client: httpx.Client) -> None:
+def test_upsert_with_a_missing_required_property_is_refused(
+    emulator: Emulator, client: httpx.Client
+) -> None:
     response = client.patch("/groups(uniqueName='x')", json={"displayName": "x"}, headers=CREATE)
     assert response.status_code == 400
     assert emulator.groups() == []
 
 
-def test_unique_name_uses_odata_quoting_and_percent_encoding(emulator: Emulator, client: httpx.Client) -> None:
+def test_unique_name_uses_odata_quoting_and_percent_encoding(
+    emulator: Emulator, client: httpx.Client
+) -> None:
     path = "/groups(uniqueName='" + quote("o''brien/sales ud") + "')"
     assert client.patch(path, json=dynamic_group_body("X"), headers=CREATE).status_code == 201
     assert emulator.groups()[0]["uniqueName"] == "o'brien/sales ud"
@@ -57,7 +65,9 @@ def test_unique_name_uses_odata_quoting_and_percent_encoding(emulator: Emulator,
 
 
 def test_the_stray_slash_form_is_accepted(emulator: Emulator, client: httpx.Client) -> None:
-    response = client.patch("/groups/(uniqueName='slash')", json=dynamic_group_body("X"), headers=CREATE)
+    response = client.patch(
+        "/groups/(uniqueName='slash')", json=dynamic_group_body("X"), headers=CREATE
+    )
     assert response.status_code == 201
 
 
@@ -89,7 +99,9 @@ def test_a_created_group_is_invisible_to_reads_until_the_lag_passes(
     emulator.set_lag(30)
     created = client.post("/groups", json=dynamic_group_body("SALES-UD")).json()
     assert client.get(f"/groups/{created['id']}").status_code == 404
-    assert client.get("/groups", params={"$filter": "displayName eq 'SALES-UD'"}).json()["value"] == []
+    assert (
+        client.get("/groups", params={"$filter": "displayName eq 'SALES-UD'"}).json()["value"] == []
+    )
     assert len(emulator.groups()) == 1  # the true state
     clock.advance(29.9)
     assert client.get("/groups").json()["value"] == []
@@ -103,7 +115,9 @@ def test_a_patched_group_shows_its_old_state_until_the_lag_passes(
 ) -> None:
     seeded = emulator.add_group({"displayName": "old name"})
     emulator.set_lag(10)
-    assert client.patch(f"/groups/{seeded['id']}", json={"displayName": "new name"}).status_code == 204
+    assert (
+        client.patch(f"/groups/{seeded['id']}", json={"displayName": "new name"}).status_code == 204
+    )
     assert client.get(f"/groups/{seeded['id']}").json()["displayName"] == "old name"
     assert emulator.groups()[0]["displayName"] == "new name"
     clock.advance(10)
@@ -118,7 +132,9 @@ def test_writes_see_the_true_state_so_a_fresh_upsert_updates(
     second = client.patch("/groups(uniqueName='u')", json=dynamic_group_body("U"), headers=CREATE)
     assert (first.status_code, second.status_code) == (201, 204)
     assert client.get("/groups(uniqueName='u')").status_code == 404  # a read, still lagging
-    assert client.patch(f"/groups/{first.json()['id']}", json={"description": "d"}).status_code == 204
+    assert (
+        client.patch(f"/groups/{first.json()['id']}", json={"description": "d"}).status_code == 204
+    )
     assert len(emulator.groups()) == 1
 
 

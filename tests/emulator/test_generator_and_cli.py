@@ -1,0 +1,132 @@
+"""The tenant generator, the committed sample tenant and the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import TOKEN_HEADERS
+
+from graph_emulator import Emulator, comparisons, generate_tenant, load_tenant, parse_rule
+from graph_emulator.generator import HOSTILE_TAGS
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "graph_emulator" / "samples" / "sample-tenant.json"
+
+
+@pytest.fixture(scope="module")
+def tenant() -> dict[str, object]:
+    return generate_tenant(3000, 60, seed=3)
+
+
+def test_generation_is_deterministic_for_a_seed() -> None:
+    assert generate_tenant(200, 20, seed=5) == generate_tenant(200, 20, seed=5)
+    assert generate_tenant(200, 20, seed=5) != generate_tenant(200, 20, seed=6)
+
+
+def test_a_tenant_has_the_asked_number_of_devices_and_tags(tenant: dict) -> None:  # type: ignore[type-arg]
+    tags = {d["groupTag"] for d in tenant["devices"]} - {""}
+    assert len(tenant["devices"]) == 3000
+    assert len(tags) == 60
+    assert any(d["groupTag"] == "" for d in tenant["devices"])
+    assert len({d["serialNumber"] for d in tenant["devices"]}) == 3000
+    assert len({d["id"] for d in tenant["devices"]}) == 3000
+
+
+def test_a_tenant_holds_the_traps_the_app_must_handle(tenant: dict) -> None:  # type: ignore[type-arg]
+    tags = {d["groupTag"] for d in tenant["devices"]}
+    assert {"SALES-UD", "Sales-UD"} <= tags  # differ only in letter case
+    assert set(HOSTILE_TAGS) <= tags
+    assert any(len(t) == 600 for t in tags)
+    assert any(d["purchaseOrderIdentifier"] for d in tenant["devices"])
+    rules = [g["membershipRule"] for g in tenant["groups"] if g["membershipRule"]]
+    assert any("devicePhysicalIDs" in r for r in rules)
+    assert any("-any _ " in r for r in rules) and any("-any (_ " in r for r in rules)
+    assert any("[OrderId]" in r for r in rules) and any("[ZTDid]" in r for r in rules)
+    assert any(r.startswith("user.") for r in rules)  # unrelated dynamic group
+    assert any(not g["membershipRule"] for g in tenant["groups"])  # static groups
+    names = [g["displayName"] for g in tenant["groups"]]
+    assert len(names) > len(set(names))  # display names are not unique
+
+
+def test_every_generated_rule_is_valid(tenant: dict) -> None:  # type: ignore[type-arg]
+    for group in tenant["groups"]:
+        if group["membershipRule"]:
+            assert comparisons(parse_rule(group["membershipRule"]))
+
+
+def test_the_sample_tenant_loads_and_matches_its_recorded_command() -> None:
+    sample = load_tenant(SAMPLE)
+    assert sample == generate_tenant(300, 16, seed=42)  # command recorded in the README
+    with Emulator(sample) as emulator:
+        assert len(emulator.devices()) == 300
+        rules = [g["membershipRule"] for g in emulator.groups()]
+        assert '(device.devicePhysicalIDs -any (_ -eq "[OrderId]:SALES-UD"))' in rules
+        assert 'device.devicePhysicalIDs -any _ -startsWith "[ZTDid]"' in rules
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    tenant_file = tmp_path / "tenant.json"
+    tenant_file.write_text(json.dumps(generate_tenant(50, 5, seed=1)))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "graph_emulator",
+            "serve",
+            "--port",
+            "0",
+            "--tenant",
+            str(tenant_file),
+            "--page-size",
+            "20",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("Graph emulator listening on http://127.0.0.1:")
+        yield line.rsplit(" ", 1)[1].strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_serve_prints_its_base_url_and_serves_the_tenant(served: str) -> None:
+    assert served.endswith("/v1.0")
+    body = httpx.get(
+        served + "/deviceManagement/windowsAutopilotDeviceIdentities", headers=TOKEN_HEADERS
+    ).json()
+    assert len(body["value"]) == 20
+    assert body["@odata.nextLink"].startswith(served)
+
+
+def test_generate_writes_a_tenant_to_stdout() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "graph_emulator",
+            "generate",
+            "--devices",
+            "10",
+            "--tags",
+            "3",
+            "--seed",
+            "2",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(result.stdout) == generate_tenant(10, 3, seed=2)
