@@ -21,7 +21,7 @@ from shared.naming import PLACEHOLDERS, fold
 from shared.rules import Kind
 
 SHIPPED_CATALOGUE = Path(__file__).with_name("scenarios.json")
-_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
@@ -81,7 +81,7 @@ def parse_catalogue(document: Any, source: str = "<catalogue>") -> Catalogue:
 
     if not isinstance(document, Mapping):
         raise fail("top level", "must be a JSON object")
-    if document.get("version") != 1:
+    if document.get("version") != 1 or isinstance(document.get("version"), bool):
         raise fail("version", "must be 1")
     unknown = set(document) - {"version", "defaultScenario", "allDevices", "scenarios"}
     if unknown:
@@ -91,8 +91,9 @@ def parse_catalogue(document: Any, source: str = "<catalogue>") -> Catalogue:
         raise fail("scenarios", "must be a non-empty list")
     scenarios = tuple(_scenario(raw, index, fail) for index, raw in enumerate(raw_scenarios))
     keys = [s.key for s in scenarios]
-    if len(set(keys)) != len(keys):
-        raise fail("scenarios", "keys must be unique")
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise fail("scenarios", f"keys must be unique; repeated: {', '.join(map(repr, repeated))}")
     default = document.get("defaultScenario")
     if default is not None and default not in keys:
         raise fail("defaultScenario", f"{default!r} is not a scenario key (or null to ignore)")
@@ -112,7 +113,7 @@ def _scenario(raw: Any, index: int, fail: Any) -> Scenario:
     if unknown:
         raise fail(where, f"unknown field(s) {sorted(unknown)}")
     key = raw.get("key")
-    if not isinstance(key, str) or not _KEY.match(key):
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
         raise fail(f"{where}.key", "must be 1-40 lowercase letters, digits and '-'")
     where = f"scenario {key!r}"
     label = raw.get("label")

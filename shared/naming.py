@@ -21,6 +21,7 @@ MAX_NICKNAME = 64
 _KIND_CODES = {Kind.TAG: "tag", Kind.PURCHASE_ORDER: "po", Kind.ALL_DEVICES: "all"}
 _SLUG_DROP = re.compile(r"[^a-z0-9]+")
 _NICKNAME_DROP = re.compile(r"[^A-Za-z0-9_-]+")
+_PLAIN = re.compile(r"[A-Za-z0-9_-]+")  # written as is (lower-cased), no digest needed
 _PLACEHOLDER = re.compile(r"\{(value|label)\}")
 PLACEHOLDERS = ("value", "label")
 
@@ -57,6 +58,14 @@ def is_managed_key(name: str | None) -> bool:
     return bool(name) and str(name).startswith(KEY_PREFIX)
 
 
+def kind_of_key(name: str) -> Kind | None:
+    """The kind a managed key was made for, read from its prefix."""
+    for kind, code in _KIND_CODES.items():
+        if name.startswith(f"{KEY_PREFIX}{code}-"):
+            return kind
+    return None
+
+
 def mail_nickname(kind: Kind, value: str = "") -> str:
     """A mailNickname of ASCII letters, digits, ``-`` and ``_``, at most 64 characters.
 
@@ -69,7 +78,7 @@ def mail_nickname(kind: Kind, value: str = "") -> str:
     head = f"{NICKNAME_PREFIX}{_KIND_CODES[kind]}-"
     lowered = fold(value).lower()
     cleaned = _NICKNAME_DROP.sub("-", lowered).strip("-")
-    if cleaned == lowered and len(head + cleaned) <= MAX_NICKNAME:
+    if _PLAIN.fullmatch(value) and cleaned == lowered and len(head + cleaned) <= MAX_NICKNAME:
         return head + cleaned
     digest = _digest(kind, value, 10)
     room = MAX_NICKNAME - len(head) - len(digest) - 1

@@ -21,7 +21,14 @@ from shared.model import (
     PlanEntry,
     repair_body,
 )
-from shared.naming import display_name, fold, is_managed_key, mail_nickname, unique_name
+from shared.naming import (
+    display_name,
+    fold,
+    is_managed_key,
+    kind_of_key,
+    mail_nickname,
+    unique_name,
+)
 from shared.rules import Kind, UnsafeValueError, build_rule, parse_target
 
 KIND_WORDS = {
@@ -115,7 +122,7 @@ def plan(inventory: Inventory, groups: Iterable[GroupSnapshot], wanted: Wanted) 
         for kind, value, devices in _targets(inventory, wanted)
     ]
     wanted_keys = {entry.unique_name for entry in entries}
-    entries.extend(_orphans(index, wanted_keys))
+    entries.extend(_orphans(index, wanted_keys, inventory, wanted))
     return Plan(tuple(entries), wanted.max_new_groups)
 
 
@@ -189,27 +196,42 @@ def _managed_entry(group: GroupSnapshot, create: PlanEntry, wanted: Wanted) -> P
     return replace(found, action=Action.DRIFT, reason=f"{reason} (DRIFT_POLICY=report)")
 
 
-def _orphans(index: GroupIndex, wanted_keys: set[str | None]) -> list[PlanEntry]:
+def _orphans(
+    index: GroupIndex, wanted_keys: set[str | None], inventory: Inventory, wanted: Wanted
+) -> list[PlanEntry]:
+    """Managed groups no wanted entry accounts for: kept (never deleted), with the reason."""
     orphans = []
     for key, group in index.managed.items():
         if key in wanted_keys:
             continue
         target = parse_target(group.membership_rule)
-        kind = target.kind if target else Kind.TAG
+        kind = kind_of_key(key) or (target.kind if target else Kind.TAG)
+        value = target.value if target else ""
         orphans.append(
             PlanEntry(
                 Action.UNCHANGED,
                 kind=kind,
-                value=target.value if target else "",
+                value=value,
                 scenario=group.scenario,
                 display_name=group.display_name,
                 unique_name=key,
                 membership_rule=group.membership_rule,
                 group_id=group.id,
-                reason=f"no Autopilot device has this {KIND_WORDS[kind]} now; the group is kept",
+                reason=f"{_why_unwanted(kind, value, inventory, wanted)}; the group is kept",
             )
         )
     return orphans
+
+
+def _why_unwanted(kind: Kind, value: str, inventory: Inventory, wanted: Wanted) -> str:
+    if kind is Kind.ALL_DEVICES and not wanted.all_devices_group:
+        return "the all-devices group is turned off (ALL_DEVICES_GROUP=false)"
+    if kind is Kind.PURCHASE_ORDER and not wanted.purchase_order_groups:
+        return "purchase order groups are turned off (PURCHASE_ORDER_GROUPS=false)"
+    seen = inventory.tags if kind is Kind.TAG else inventory.purchase_orders
+    if fold(value) in seen:
+        return f"devices have this {KIND_WORDS[kind]}, but it is not planned (see its skip entry)"
+    return f"no Autopilot device has this {KIND_WORDS[kind]} now"
 
 
 def _skip(

@@ -18,8 +18,8 @@ from shared.model import GroupSnapshot, GroupSpec
 from shared.rules import Kind
 
 REQUEST_FIELDS = {"version", "requestId", "scenario", "groupTag", "purchaseOrderId", "requestedBy"}
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_SCENARIO = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_SCENARIO = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 MAX_VALUE = 1024
 MAX_REQUESTED_BY = 256
 STATUSES = ("created", "exists", "updated", "rejected", "failed")
@@ -72,7 +72,9 @@ def parse_request(body: bytes) -> ScenarioRequest:
 def _validate(document: dict[str, Any]) -> ScenarioRequest:
     errors: list[FieldError] = []
     request_id = document.get("requestId")
-    valid_id = request_id if isinstance(request_id, str) and _REQUEST_ID.match(request_id) else None
+    valid_id = (
+        request_id if isinstance(request_id, str) and _REQUEST_ID.fullmatch(request_id) else None
+    )
 
     for name in sorted(set(document) - REQUEST_FIELDS):
         errors.append(FieldError(_printable(name), "unknown field"))
@@ -87,7 +89,7 @@ def _validate(document: dict[str, Any]) -> ScenarioRequest:
     scenario = document.get("scenario")
     if scenario is None:
         errors.append(FieldError("scenario", "is required"))
-    elif not isinstance(scenario, str) or not _SCENARIO.match(scenario):
+    elif not isinstance(scenario, str) or not _SCENARIO.fullmatch(scenario):
         errors.append(
             FieldError("scenario", "must be a scenario key (lowercase letters, digits and -)")
         )

@@ -42,7 +42,7 @@ SETTINGS: dict[str, str] = {
     "AZURE_CLIENT_ID": "",
 }
 
-_QUEUE_NAME = re.compile(r"^(?!.*--)[a-z0-9][a-z0-9-]{1,54}[a-z0-9]$")
+_QUEUE_NAME = re.compile(r"(?!.*--)[a-z0-9][a-z0-9-]{1,54}[a-z0-9]")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -172,7 +172,7 @@ class _Reader:
 
     def queue_name(self, name: str) -> str:
         value = self.text(name)
-        if not _QUEUE_NAME.match(value):
+        if not _QUEUE_NAME.fullmatch(value):
             raise SettingsError(
                 name,
                 f"{value!r} is not a storage queue name (3-56 lowercase letters, digits and "

@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import azure.functions as func
 import pytest
-from runner_storage import HOST_JSON, Queues, b64
 
 from local_runner import Azurite, DrainTimeout, LocalHost
+from tests.runner.runner_storage import HOST_JSON, Queues, b64
 
 FAST = {"visibilityTimeout": 0, "maxPollingInterval": 0.1}
 

@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 import azure.functions as func
 import pytest
-from runner_storage import HOST_JSON, Queues, b64
 
 from local_runner import Azurite, ConfigurationError, InvocationOutcome, LocalHost
 from local_runner.schedule import EverySchedule, every
+from tests.runner.runner_storage import HOST_JSON, Queues, b64
 
 FAST = {"visibilityTimeout": 0, "maxPollingInterval": 0.1}
 

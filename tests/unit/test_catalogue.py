@@ -242,11 +242,6 @@ def test_the_valid_base_document_of_the_table_is_accepted() -> None:
     assert parse_catalogue(document()).keys() == ("first", "second")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the duplicate-key error says only 'keys must be unique' and does not name the "
-    "key that is duplicated",
-)
 def test_a_duplicate_key_is_refused_naming_the_key() -> None:
     doc = document()
     doc["scenarios"].append(scenario("second", ["*-X"]))
@@ -254,11 +249,6 @@ def test_a_duplicate_key_is_refused_naming_the_key() -> None:
         parse_catalogue(doc)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the key pattern ends in '$', which also matches before a final newline, so "
-    "'first\\n' passes the 'lowercase letters, digits and -' check",
-)
 def test_a_key_with_a_trailing_newline_is_refused() -> None:
     doc = document()
     doc["scenarios"][1]["key"] = "second\n"
@@ -266,11 +256,6 @@ def test_a_key_with_a_trailing_newline_is_refused() -> None:
         parse_catalogue(doc)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: 'version' is compared with == 1, and True == 1 in Python, so JSON true "
-    "passes as version 1",
-)
 def test_a_version_of_true_is_refused() -> None:
     doc = document()
     doc["version"] = True

@@ -167,11 +167,6 @@ def test_values_that_clean_up_alike_get_different_nicknames(values: tuple[str, .
     assert len(set(nicknames)) == len(values), nicknames
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the Kelvin sign U+212A lower-cases to ASCII 'k' without being 'cleaned', so "
-    "no digest is added and its nickname equals that of the different tag 'k'",
-)
 def test_values_that_only_lower_case_alike_get_different_nicknames() -> None:
     assert fold("\u212a") != fold("k")  # two different tags, two different groups
     assert unique_name(Kind.TAG, "\u212a") != unique_name(Kind.TAG, "k")

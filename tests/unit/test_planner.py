@@ -672,12 +672,6 @@ def _no_scenario_catalogue() -> Wanted:
     return Wanted(catalogue, all_devices_group=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a managed group that is not wanted for another cause (setting turned off, no "
-    "scenario) is kept with the reason 'no Autopilot device has this ... now', which is false: "
-    "the devices are there",
-)
 @pytest.mark.parametrize(
     ("group", "observed", "settings"),
     [
