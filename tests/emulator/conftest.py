@@ -5,41 +5,20 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-# The repo root is not on sys.path under plain `pytest` (pyproject sets no pythonpath).
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+# Under --import-mode=importlib test folders are not on sys.path; the tests import their
+# helpers from emulator_helpers.py next to this file, and graph_emulator from the repo root.
+_HERE = Path(__file__).resolve().parent
+for _path in (str(_HERE), str(_HERE.parents[1])):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
 
-from graph_emulator import Emulator, ManualClock
+from emulator_helpers import TOKEN_HEADERS  # noqa: E402
 
-TOKEN_HEADERS = {"Authorization": "Bearer test-token"}
-
-
-def device(number: int, tag: str = "", **extra: Any) -> dict[str, Any]:
-    """A small Autopilot device for seeding."""
-    return {
-        "id": f"00000000-0000-4000-8000-{number:012d}",
-        "serialNumber": f"SN{number:06d}",
-        "groupTag": tag,
-        **extra,
-    }
-
-
-def dynamic_group_body(name: str, rule: str | None = None, **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "displayName": name,
-        "mailEnabled": False,
-        "mailNickname": name.replace(" ", "-")[:64],
-        "securityEnabled": True,
-        "groupTypes": ["DynamicMembership"],
-        "membershipRule": rule or f'(device.devicePhysicalIds -any (_ -eq "[OrderID]:{name}"))',
-        "membershipRuleProcessingState": "On",
-    }
-    body.update(extra)
-    return body
+from graph_emulator import Emulator, ManualClock  # noqa: E402
 
 
 @pytest.fixture

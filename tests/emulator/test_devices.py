@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import device
+from emulator_helpers import device
 
 from graph_emulator import Emulator
 from graph_emulator.devices import DEVICE_PROPERTIES

@@ -7,7 +7,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 import pytest
-from conftest import TOKEN_HEADERS, device, dynamic_group_body
+from emulator_helpers import TOKEN_HEADERS, device, dynamic_group_body
 
 from graph_emulator import Emulator
 

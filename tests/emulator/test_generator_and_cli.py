@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import TOKEN_HEADERS
+from emulator_helpers import TOKEN_HEADERS
 
 from graph_emulator import Emulator, comparisons, generate_tenant, load_tenant, parse_rule
 from graph_emulator.generator import HOSTILE_TAGS

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import dynamic_group_body
+from emulator_helpers import dynamic_group_body
 
 from graph_emulator import Emulator
 

@@ -7,7 +7,7 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import pytest
-from conftest import device
+from emulator_helpers import device
 from kiota_abstractions.api_error import APIError
 from kiota_abstractions.authentication import AuthenticationProvider
 from kiota_abstractions.base_request_configuration import RequestConfiguration

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 import httpx
-from conftest import TOKEN_HEADERS, dynamic_group_body
+from emulator_helpers import TOKEN_HEADERS, dynamic_group_body
 
 from graph_emulator import Emulator, ManualClock
 
