@@ -9,7 +9,8 @@ instead of creating a second group.
 
 Sources: Microsoft's "Create device groups for Windows Autopilot" page (the three Autopilot rules)
 and the Entra dynamic membership rule reference (escaping, the 3,072-character limit, case
-insensitivity of values); see ../shared/reference/graph-facts.md sections 1d, 1e and 4.
+insensitivity of values, doubled single quotes); see ../shared/reference/graph-facts.md sections
+1d, 1e and 4.
 """
 
 from __future__ import annotations
@@ -48,8 +49,12 @@ class Target:
 
 
 def escape(value: str) -> str:
-    """Write ``value`` as the inside of a double-quoted rule string."""
-    return value.replace('"', '`"')
+    """Write ``value`` as the inside of a double-quoted rule string.
+
+    The rule reference gives two escapes: a backtick before a double quote, and "two single
+    quotation marks instead of one each time" (graph-facts.md section 4).
+    """
+    return value.replace('"', '`"').replace("'", "''")
 
 
 def check_value(value: str) -> None:
@@ -115,7 +120,7 @@ def _tokens(rule: str) -> list[tuple[str, str]] | None:
 
 
 def _unescape(literal: str) -> str:
-    return re.sub(r"`(.)", r"\1", literal, flags=re.DOTALL)
+    return re.sub(r"`(.)|''", lambda m: m.group(1) or "'", literal, flags=re.DOTALL)
 
 
 def _strip_outer_parens(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:

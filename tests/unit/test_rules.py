@@ -211,7 +211,7 @@ def test_the_case_of_a_value_is_kept_as_written() -> None:
         pytest.param('a"b', 'a`"b', id="one quote"),
         pytest.param('"', '`"', id="only a quote"),
         pytest.param('"a" "b"', '`"a`" `"b`"', id="several quotes"),
-        pytest.param("it's", "it's", id="single quote left alone"),
+        pytest.param("it's", "it''s", id="single quote doubled"),
         pytest.param("(x)", "(x)", id="parentheses left alone"),
     ],
 )

@@ -1,0 +1,52 @@
+"""What every answer must satisfy, shared by the fuzz tests of the pure path and of the function."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from graph_emulator import comparisons, parse_rule
+from shared.naming import fold
+from shared.rules import PREFIXES, Kind
+
+ACCEPTED = ("created", "exists", "updated")
+
+
+def single_comparison(rule: str) -> tuple[str, str]:
+    """The one ``-any (_ -eq "...")`` comparison of ``rule``; an AssertionError says why not."""
+    conditions = comparisons(parse_rule(rule))
+    assert len(conditions) == 1, f"{rule!r} has {len(conditions)} comparisons"
+    [condition] = conditions
+    assert condition.property == "device.devicePhysicalIds", rule
+    assert condition.quantifier == "-any", rule
+    assert condition.operator == "-eq", rule
+    assert isinstance(condition.value, str), rule
+    return condition.operator, condition.value
+
+
+def check_rule_targets(rule: str, kind: Kind, value: str, *, exact: bool) -> None:
+    """``rule`` is one -eq comparison on exactly ``value`` (or its case-folded spelling)."""
+    _, literal = single_comparison(rule)
+    prefix = PREFIXES[kind]
+    assert literal.startswith(prefix), (rule, prefix)
+    written = literal[len(prefix) :]
+    if exact:
+        assert written == value, (rule, value)
+    else:
+        assert fold(written) == fold(value), (rule, value)
+
+
+def check_answer(body: bytes, answer: dict[str, Any]) -> None:
+    """A result is rejected with reasons, failed with reasons, or names a group on its value."""
+    assert answer["version"] == 1
+    status = answer["status"]
+    if status in ("rejected", "failed"):
+        assert answer["errors"], answer
+        assert all(isinstance(e["message"], str) and e["message"] for e in answer["errors"])
+        return
+    assert status in ACCEPTED, answer
+    document = json.loads(body)
+    kind = Kind.TAG if "groupTag" in document else Kind.PURCHASE_ORDER
+    value = document["groupTag" if kind is Kind.TAG else "purchaseOrderId"]
+    assert answer["groupTag" if kind is Kind.TAG else "purchaseOrderId"] == value
+    check_rule_targets(answer["group"]["membershipRule"], kind, value, exact=status == "created")
