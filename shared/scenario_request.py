@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from shared.catalogue import Catalogue
 from shared.errors import (
@@ -108,37 +108,52 @@ async def handle_message(body: bytes, delivery: Delivery, context: RequestContex
         return _answer(result)
     try:
         result = await serve(request, delivery, context)
-    except (TransientGraphError, PermissionDeniedError) as error:
-        # A missing permission is retried too: once an admin grants it, the request succeeds,
-        # and until then it ends in the poison queue instead of being lost.
-        if delivery.last:
-            message = (
-                f"{error}; gave up after {delivery.dequeue_count} deliveries; the request "
-                f"is kept in the queue {delivery.poison_queue}"
-            )
-            failed = make_result(
+    except PermanentGraphError as error:
+        if not isinstance(error, PermissionDeniedError):
+            result = make_result(
                 "failed",
                 request=request,
                 message_id=delivery.message_id,
-                errors=[FieldError(None, message)],
+                errors=[FieldError(None, str(error))],
             )
-            await context.send_failed(_answer(failed))
-        log.warning(
-            "request %s: delivery %d of %d failed, to be retried: %s",
-            request.request_id,
-            delivery.dequeue_count,
-            delivery.max_dequeue_count,
-            error,
+            return _answer(result)
+        await _retry_later(request, delivery, context, error)
+    except Exception as error:  # transient, a missing permission, or a defect: never silent
+        if not isinstance(error, TransientGraphError):
+            log.exception("request %s: unexpected error", request.request_id)
+        await _retry_later(request, delivery, context, error)
+    return _answer(result)
+
+
+async def _retry_later(
+    request: ScenarioRequest, delivery: Delivery, context: RequestContext, error: Exception
+) -> NoReturn:
+    """Hand the message back to the host; on its last delivery, answer ``failed`` first.
+
+    A missing permission is retried too: once an admin grants it the request succeeds, and until
+    then it ends in the poison queue instead of being lost. So is an unexpected error, so that
+    even a defect gives the ticket an answer before the message goes to the poison queue.
+    """
+    if delivery.last:
+        message = (
+            f"{error}; gave up after {delivery.dequeue_count} deliveries; the request "
+            f"is kept in the queue {delivery.poison_queue}"
         )
-        raise RetryLater(str(error)) from error
-    except PermanentGraphError as error:
-        result = make_result(
+        failed = make_result(
             "failed",
             request=request,
             message_id=delivery.message_id,
-            errors=[FieldError(None, str(error))],
+            errors=[FieldError(None, message)],
         )
-    return _answer(result)
+        await context.send_failed(_answer(failed))
+    log.warning(
+        "request %s: delivery %d of %d failed, to be retried: %s",
+        request.request_id,
+        delivery.dequeue_count,
+        delivery.max_dequeue_count,
+        error,
+    )
+    raise RetryLater(str(error)) from error
 
 
 def _answer(result: Result) -> str:
