@@ -33,7 +33,7 @@ lint: setup
 
 ## test: set-up, every check, every test (the CI profile)
 test: lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 ## test-long: the longer chaos and fuzzing profiles
 test-long: lint
