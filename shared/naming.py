@@ -33,6 +33,8 @@ def fold(value: str) -> str:
     "SALES" fold alike, but "Straße" and "STRASSE" stay apart (a full Unicode case fold would merge
     them, and the merged group's rule would then miss one of the two tags).
     """
+    if value.isascii():  # every ASCII letter upper-cases to one character
+        return value.upper()
     return "".join(upper if len(upper := char.upper()) == 1 else char for char in value)
 
 

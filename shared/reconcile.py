@@ -124,27 +124,39 @@ def wanted_from(settings: Settings) -> Wanted:
 
 
 async def observe_devices(gateway: GraphGateway, purchase_orders: bool) -> Inventory:
-    """Distinct tags (and purchase order ids), holding one page of devices at a time."""
+    """Distinct tags (and purchase order ids), holding one page of devices at a time.
+
+    Devices are counted by value exactly as spelled, and each distinct spelling is folded once at
+    the end, in the order first seen (so the first spelling still names the group): 100,000
+    devices carry a few thousand spellings, and folding per device was most of the CPU time.
+    """
     inventory = Inventory()
+    tags: dict[str, int] = {}
+    orders: dict[str, int] = {}
     async for page in gateway.device_pages():
         inventory.pages += 1
+        inventory.devices += len(page)
         for device in page:
-            inventory.devices += 1
             tag = device.get("groupTag") or ""
-            if tag.strip():
-                _count(inventory.tags, inventory.tag_devices, tag)
-            else:
-                inventory.untagged += 1
-            order = device.get("purchaseOrderIdentifier") or ""
-            if purchase_orders and order.strip():
-                _count(inventory.purchase_orders, inventory.purchase_order_devices, order)
+            tags[tag] = tags.get(tag, 0) + 1
+            if purchase_orders:
+                order = device.get("purchaseOrderIdentifier") or ""
+                orders[order] = orders.get(order, 0) + 1
+    for tag, count in tags.items():
+        if tag.strip():
+            _count(inventory.tags, inventory.tag_devices, tag, count)
+        else:
+            inventory.untagged += count
+    for order, count in orders.items():
+        if order.strip():
+            _count(inventory.purchase_orders, inventory.purchase_order_devices, order, count)
     return inventory
 
 
-def _count(first_spellings: dict[str, str], counts: dict[str, int], value: str) -> None:
+def _count(first_spellings: dict[str, str], counts: dict[str, int], value: str, n: int) -> None:
     key = fold(value)
     first_spellings.setdefault(key, value)
-    counts[key] = counts.get(key, 0) + 1
+    counts[key] = counts.get(key, 0) + n
 
 
 async def observe_groups(gateway: GraphGateway) -> list[GroupSnapshot]:
