@@ -205,10 +205,14 @@ def default_credential(settings: Settings) -> TokenCredential:
 def build_client(
     settings: Settings, credential: TokenCredential | None = None
 ) -> tuple[GraphServiceClient, RequestCounter]:
-    """A GraphServiceClient for the settings' base URL, with this app's middleware."""
+    """A GraphServiceClient for the settings' base URL, with this app's middleware.
+
+    A loopback emulator gets the development token unless a credential is given: then the
+    credential is used there too, so its path can be tested without a network.
+    """
     host = urlsplit(settings.graph_base_url).hostname or ""
     auth: AuthenticationProvider
-    if settings.graph_is_loopback:
+    if settings.graph_is_loopback and credential is None:
         auth = LoopbackTokenProvider()
     else:
         scheme_host = f"https://{host}"
