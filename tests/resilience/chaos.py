@@ -1,0 +1,351 @@
+"""The chaos run: faults of every kind, replication lag, overlapping timer runs and a flood of
+queue requests, through the local Functions host, Azurite and the Graph emulator.
+
+It checks what the app promises (one group per key, canonical rules, every request answered
+exactly once, failures in the poison queue, nothing lost) and returns the figures. The test
+``test_chaos.py`` asserts on them; this module's command line prints them, so the figures in
+``docs/guarantees.md`` can be produced again by anyone::
+
+    python -m tests.resilience.chaos            # the CI profile
+    python -m tests.resilience.chaos --long     # 20 timer runs, 1,000 requests, 50 tags, 5 s lag
+
+Set ``CHAOS_REPORT=path.json`` to also write the figures as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from graph_emulator import FAULT_KINDS, Emulator, ManualClock
+from local_runner import Azurite, InvocationOutcome
+from shared.naming import fold, unique_name
+from shared.reconcile import run_reconcile
+from shared.rules import ALL_DEVICES_RULE, Kind, build_rule, parse_target
+from shared.settings import Settings
+from tests.resilience.checks import single_comparison
+from tests.resilience.queue_app import QueueApp
+
+BOTH_PERMISSIONS = ["DeviceManagementServiceConfig.Read.All", "Group.ReadWrite.All"]
+DEADLINE_SECONDS = 900.0  # a bound on waiting, never an expectation of speed
+SUFFIXES = {
+    "UD": "user-driven",
+    "SD": "self-deploying",
+    "HYB": "user-driven-hybrid",
+    "PP": "pre-provisioning",
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    tags: int
+    requests: int
+    timer_runs: int
+    lag_seconds: float
+    real_clock: bool  # False: a manual clock the run advances between its two phases
+    fault_rate: float = 0.2
+    seed: int = 7
+    # Retry-After values for 429s, one per documented form: whole seconds, fractional seconds,
+    # an HTTP-date (the emulator dates it 1-2 s ahead). Form names take the emulator's values.
+    retry_after: tuple[str, ...] = ("seconds", "fractional", "http-date")
+
+
+CI = Profile(
+    "ci",
+    tags=10,
+    requests=100,
+    timer_runs=4,
+    lag_seconds=5.0,
+    real_clock=False,
+    retry_after=("0", "0.05", "http-date"),
+)
+LONG = Profile("long", tags=50, requests=1000, timer_runs=20, lag_seconds=5.0, real_clock=True)
+
+
+def tag_names(count: int) -> list[str]:
+    suffixes = list(SUFFIXES)
+    return [f"CHAOS{i:02d}-{suffixes[i % len(suffixes)]}" for i in range(count)]
+
+
+def request_for(index: int, tags: list[str]) -> dict[str, Any]:
+    tag = tags[index % len(tags)]
+    spelled = tag.lower() if index % 3 == 1 else tag  # the same tag, as people type it
+    return {
+        "requestId": f"CHAOS-{index:05d}",
+        "scenario": SUFFIXES[tag.rsplit("-", 1)[1]],
+        "groupTag": spelled,
+        "requestedBy": "chaos@contoso.example",
+    }
+
+
+def run(profile: Profile, azurite: Azurite) -> dict[str, Any]:
+    """Run the chaos profile; return its figures and the problems found (empty when all held)."""
+    started = time.monotonic()
+    tags = tag_names(profile.tags)
+    clock = None if profile.real_clock else ManualClock()
+    devices = [
+        {
+            "id": f"00000000-0000-4000-8000-{i:012d}",
+            "serialNumber": f"SN{i:06d}",
+            "groupTag": tags[i % len(tags)] if (i % len(tags)) % 2 == 0 else "",
+        }
+        for i in range(profile.tags * 3)
+    ]
+    tenant = {"grantedPermissions": BOTH_PERMISSIONS, "devices": devices, "groups": []}
+    with Emulator(tenant=tenant, lag_seconds=profile.lag_seconds, clock=clock) as emu:
+        env = {"MAX_NEW_GROUPS_PER_RUN": "500"}
+        with QueueApp.start(azurite.connection_string, emu.base_url, **env) as app:
+            emu.faults.set_rate(
+                profile.fault_rate, kinds=FAULT_KINDS, seed=profile.seed, latency_seconds=0.05
+            )
+            documents = [request_for(i, tags) for i in range(profile.requests)]
+            outcomes: list[InvocationOutcome] = []
+            timers: list[InvocationOutcome] = []
+            half_requests, half_timers = profile.requests // 2, profile.timer_runs // 2
+            phases = [
+                (documents[:half_requests], half_timers),
+                (documents[half_requests:], profile.timer_runs - half_timers),
+            ]
+            with _serving(app, outcomes):
+                for number, (batch, timer_runs) in enumerate(phases):
+                    if number and clock is not None:
+                        clock.advance(profile.lag_seconds)  # phase 1's writes become readable
+                    _phase(app, batch, timer_runs, timers)
+            injected = emu.faults.counts()
+            emu.faults.clear()
+            if clock is not None:
+                clock.advance(profile.lag_seconds)
+            settings = Settings.from_env(
+                {
+                    "GRAPH_BASE_URL": emu.base_url,
+                    "GRAPH_RETRY_DELAY_SECONDS": "0",
+                    "MAX_NEW_GROUPS_PER_RUN": "500",
+                }
+            )
+            leftover = _converged_plan(settings, deadline=profile.lag_seconds + 60)
+            results, poison = app.results(), app.poison()
+            pending = sum(app.host.pending().values())
+            return _figures(
+                profile,
+                tags,
+                documents,
+                outcomes,
+                timers,
+                results,
+                poison,
+                pending,
+                emu,
+                injected,
+                leftover,
+                time.monotonic() - started,
+            )
+
+
+@contextlib.contextmanager
+def _serving(app: QueueApp, outcomes: list[InvocationOutcome]) -> Iterator[None]:
+    """The host listening on the request queue, as in Azure, until the block ends."""
+    stop = threading.Event()
+    listener = threading.Thread(
+        target=app.host.serve, args=(stop, outcomes.append), name="host-serve", daemon=True
+    )
+    listener.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        listener.join(timeout=DEADLINE_SECONDS)
+
+
+def _phase(
+    app: QueueApp,
+    batch: list[dict[str, Any]],
+    timer_runs: int,
+    timers: list[InvocationOutcome],
+) -> None:
+    """Send the requests while ``timer_runs`` timer invocations overlap the queue's processing;
+    return once the request queue is empty (bounded) and every timer run has ended."""
+    threads = [
+        threading.Thread(target=lambda: timers.append(app.host.fire_timer()), name=f"timer-{i}")
+        for i in range(timer_runs)
+    ]
+    for document in batch[: len(batch) // 2]:
+        app.send(document)
+    for thread in threads:
+        thread.start()
+    for document in batch[len(batch) // 2 :]:
+        app.send(document)
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while sum(app.host.pending().values()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+
+
+def _converged_plan(settings: Settings, deadline: float) -> dict[str, int]:
+    """With the faults off, plan until Graph shows every write (bounded); what is left to do."""
+    end = time.monotonic() + deadline
+    while True:
+        report = asyncio.run(run_reconcile(settings, apply=False))
+        totals = report.totals()
+        left = {
+            "create": totals["create"],
+            "repair": totals["repair"],
+            "drift": totals["drift"],
+            "error": int(report.error is not None),
+        }
+        if not any(left.values()) or time.monotonic() >= end:
+            return left
+        time.sleep(0.2)
+
+
+def _figures(
+    profile: Profile,
+    tags: list[str],
+    documents: list[dict[str, Any]],
+    outcomes: list[InvocationOutcome],
+    timers: list[InvocationOutcome],
+    results: list[dict[str, Any]],
+    poison: list[bytes],
+    pending: int,
+    emu: Emulator,
+    injected: dict[str, int],
+    leftover: dict[str, int],
+    seconds: float,
+) -> dict[str, Any]:
+    problems: list[str] = []
+    sent_ids = [d["requestId"] for d in documents]
+    answered = Counter(r["requestId"] for r in results)
+    twice = sorted(i for i, n in answered.items() if n > 1)
+    lost = sorted(set(sent_ids) - set(answered))
+    strange = sorted(set(answered) - set(sent_ids))
+    if twice:
+        problems.append(f"answered more than once: {twice[:10]}")
+    if lost:
+        problems.append(f"never answered: {lost[:10]}")
+    if strange:
+        problems.append(f"answers to unknown requests: {strange[:10]}")
+    if pending:
+        problems.append(f"{pending} messages left on the request queue")
+
+    failed_ids = sorted(r["requestId"] for r in results if r["status"] == "failed")
+    poison_ids = sorted(json.loads(body)["requestId"] for body in poison)
+    if failed_ids != poison_ids:
+        problems.append(f"failed answers {failed_ids[:10]} != poison copies {poison_ids[:10]}")
+    for result in results:
+        if result["status"] == "failed" and "poison" not in result["errors"][0]["message"]:
+            problems.append(f"{result['requestId']} failed without a retry: {result['errors']}")
+        if result["status"] == "rejected":
+            problems.append(f"{result['requestId']} rejected: {result['errors']}")
+
+    groups = emu.groups()
+    keys = Counter((g.get("uniqueName") or "").casefold() for g in groups)
+    duplicate_keys = sorted(k for k, n in keys.items() if n > 1)
+    targets: Counter[tuple[str, str]] = Counter()
+    non_canonical = []
+    for group in groups:
+        rule = group.get("membershipRule") or ""
+        target = parse_target(rule)
+        if target is None:
+            non_canonical.append(rule)
+            continue
+        targets[(target.kind.value, fold(target.value))] += 1
+        canonical = (
+            ALL_DEVICES_RULE
+            if target.kind is Kind.ALL_DEVICES
+            else build_rule(target.kind, target.value)
+        )
+        if rule != canonical:
+            non_canonical.append(rule)
+        elif target.kind is not Kind.ALL_DEVICES:
+            single_comparison(rule)
+    duplicate_targets = sorted(t for t, n in targets.items() if n > 1)
+    if duplicate_keys or duplicate_targets:
+        problems.append(f"duplicate groups: keys {duplicate_keys}, targets {duplicate_targets}")
+    if non_canonical:
+        problems.append(f"rules not canonical: {non_canonical[:5]}")
+    by_key = {(g.get("uniqueName") or ""): g["id"] for g in groups}
+    for tag in tags:
+        if unique_name(Kind.TAG, tag) not in by_key:
+            problems.append(f"no group for {tag}")
+    for result in results:
+        group = result.get("group") or {}
+        if group.get("id") and by_key.get(group["uniqueName"]) != group["id"]:
+            problems.append(f"{result['requestId']} names a group that is not its key's")
+    if any(leftover.values()):
+        problems.append(f"a clean plan after the run still has work: {leftover}")
+
+    invocations = Counter(o.status for o in outcomes)
+    return {
+        "profile": asdict(profile),
+        "faultsInjected": dict(sorted(injected.items())),
+        "faultsTotal": sum(injected.values()),
+        "graphRequests": len(emu.requests),
+        "timerRuns": {
+            "ok": sum(t.status == "succeeded" for t in timers),
+            "failed": sum(t.status != "succeeded" for t in timers),
+        },
+        "requests": len(documents),
+        "invocations": dict(sorted(invocations.items())),
+        "results": dict(sorted(Counter(r["status"] for r in results).items())),
+        "answeredOnce": sum(1 for n in answered.values() if n == 1),
+        "poison": len(poison),
+        "lost": len(lost),
+        "groups": len(groups),
+        "duplicateGroups": len(duplicate_keys) + len(duplicate_targets),
+        "nonCanonicalRules": len(non_canonical),
+        "cleanPlanAfterRun": leftover,
+        "seconds": round(seconds, 1),
+        "problems": problems,
+    }
+
+
+def describe(figures: dict[str, Any]) -> str:
+    p = figures["profile"]
+    lines = [
+        f"chaos ({p['name']}): {p['timer_runs']} overlapping timer runs, {figures['requests']} "
+        f"requests over {p['tags']} tags, {p['fault_rate']:.0%} faults, "
+        f"{p['lag_seconds']:g} s replication lag ({'real' if p['real_clock'] else 'manual'} clock)",
+        f"  faults injected: {figures['faultsTotal']} {figures['faultsInjected']} "
+        f"in {figures['graphRequests']} Graph requests",
+        f"  timer runs: {figures['timerRuns']}; queue invocations: {figures['invocations']}",
+        f"  results: {figures['results']}; answered exactly once: {figures['answeredOnce']}"
+        f"/{figures['requests']}; poison: {figures['poison']}; lost: {figures['lost']}",
+        f"  groups: {figures['groups']}; duplicates: {figures['duplicateGroups']}; "
+        f"rules not canonical: {figures['nonCanonicalRules']}; "
+        f"clean plan afterwards: {figures['cleanPlanAfterRun']}",
+        f"  problems: {figures['problems'] or 'none'}  ({figures['seconds']} s)",
+    ]
+    return "\n".join(lines)
+
+
+def report(figures: dict[str, Any]) -> None:
+    print(describe(figures))
+    path = os.environ.get("CHAOS_REPORT")
+    if path:
+        with open(path, "w", encoding="utf-8") as out:
+            json.dump(figures, out, indent=2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.resilience.chaos")
+    parser.add_argument("--long", action="store_true", help="the long profile")
+    args = parser.parse_args(argv)
+    with Azurite() as azurite:
+        figures = run(LONG if args.long else CI, azurite)
+    report(figures)
+    return 1 if figures["problems"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The function app loaded with chosen settings, driven by the local host over Azurite.
+
+As ``tests/integration/test_queue.py``'s ``make_app``, but usable outside pytest too (the chaos
+command line): settings are set in the environment only while ``function_app`` is imported and
+the host reads them, then restored.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import importlib
+import json
+import os
+import sys
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.storage.queue import QueueServiceClient
+
+from local_runner import LocalHost
+
+HOST_OVERRIDES = {"visibilityTimeout": 0, "maxPollingInterval": 0.1}
+
+
+@contextlib.contextmanager
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def load_function_app(settings: Mapping[str, str]) -> ModuleType:
+    """Import ``function_app`` afresh with these app settings, as a new worker would."""
+    with environment(settings):
+        sys.modules.pop("function_app", None)
+        try:
+            return importlib.import_module("function_app")
+        finally:
+            sys.modules.pop("function_app", None)
+
+
+@dataclass
+class QueueApp:
+    host: LocalHost
+    service: QueueServiceClient
+    request_queue: str
+    result_queue: str
+    module: ModuleType
+    sent: dict[str, bytes] = field(default_factory=dict)  # queue message id -> body
+
+    @classmethod
+    def start(cls, connection_string: str, graph_base_url: str, **env: str) -> QueueApp:
+        token = uuid.uuid4().hex[:8]
+        requests, results = f"requests-{token}", f"results-{token}"
+        settings = {
+            "AzureWebJobsStorage": connection_string,
+            "GRAPH_BASE_URL": graph_base_url,
+            "GRAPH_RETRY_DELAY_SECONDS": "0",
+            "REQUEST_QUEUE": requests,
+            "RESULT_QUEUE": results,
+            **env,
+        }
+        module = load_function_app(settings)
+        with environment(settings):
+            host = LocalHost(module.app, overrides=HOST_OVERRIDES)
+        service = QueueServiceClient.from_connection_string(connection_string)
+        return cls(host, service, requests, results, module)
+
+    def close(self) -> None:
+        self.host.close()
+        self.service.close()
+
+    def __enter__(self) -> QueueApp:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def poison_queue(self) -> str:
+        return f"{self.request_queue}-poison"
+
+    def send(self, document: Any) -> str:
+        """A request as a producer must send it: UTF-8 JSON, base64-encoded."""
+        text = document if isinstance(document, str) else json.dumps(document)
+        return self.send_bytes(text.encode("utf-8"))
+
+    def send_bytes(self, body: bytes) -> str:
+        client = self.service.get_queue_client(self.request_queue)
+        with contextlib.suppress(ResourceExistsError):
+            client.create_queue()
+        message = client.send_message(base64.b64encode(body).decode("ascii"))
+        self.sent[str(message.id)] = body
+        return str(message.id)
+
+    def results(self) -> list[dict[str, Any]]:
+        """Every answer on the result queue (taken off it)."""
+        return [json.loads(base64.b64decode(text)) for text in self._take(self.result_queue)]
+
+    def poison(self) -> list[bytes]:
+        return [base64.b64decode(text) for text in self._take(self.poison_queue)]
+
+    def _take(self, queue: str) -> list[str]:
+        client = self.service.get_queue_client(queue)
+        texts: list[str] = []
+        while True:
+            try:
+                batch = list(client.receive_messages(messages_per_page=32, max_messages=32))
+            except ResourceNotFoundError:
+                return texts
+            if not batch:
+                return texts
+            for message in batch:
+                texts.append(str(message.content))
+                client.delete_message(message)

@@ -1,0 +1,23 @@
+"""The chaos run (see chaos.py): under faults of every kind, replication lag and overlapping
+runs, exactly one group per key, canonical rules, every request answered exactly once, failures
+kept in the poison queue, nothing lost. ``pytest --long`` runs the issue's full numbers.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.resilience import chaos
+
+
+@pytest.mark.slow
+def test_chaos_loses_nothing_and_duplicates_nothing(azurite, long_profile):
+    figures = chaos.run(chaos.LONG if long_profile else chaos.CI, azurite)
+    chaos.report(figures)
+
+    assert figures["problems"] == []
+    assert figures["lost"] == 0 and figures["duplicateGroups"] == 0
+    assert figures["answeredOnce"] == figures["requests"]
+    assert figures["poison"] == figures["results"].get("failed", 0)
+    injected = figures["faultsInjected"]
+    assert set(injected) == set(chaos.FAULT_KINDS), injected  # every kind was really injected
