@@ -16,6 +16,7 @@ from graph_emulator import Emulator, ManualClock
 from local_runner.azurite import Azurite
 from shared.settings import Settings
 
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--long",
