@@ -43,6 +43,7 @@ SETTINGS: dict[str, str] = {
 }
 
 _QUEUE_NAME = re.compile(r"(?!.*--)[a-z0-9][a-z0-9-]{1,54}[a-z0-9]")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -125,7 +126,7 @@ class Settings:
             graph_retry_delay_seconds=reader.number(
                 "GRAPH_RETRY_DELAY_SECONDS", 0, 60, whole=False
             ),
-            azure_client_id=reader.text("AZURE_CLIENT_ID") or None,
+            azure_client_id=reader.guid("AZURE_CLIENT_ID"),
             storage=_storage_connection(env),
         )
 
@@ -161,6 +162,14 @@ class _Reader:
         if not low <= value <= high:
             raise SettingsError(name, f"{value} is outside {low:g} to {high:g}")
         return value
+
+    def guid(self, name: str) -> str | None:
+        """An optional client id: a GUID, as Entra issues them (else the identity is not found
+        until the first token request, at run time)."""
+        value = self.text(name)
+        if value and not _GUID.match(value):
+            raise SettingsError(name, f"{value!r} is not a client id (a GUID)")
+        return value or None
 
     def schedule(self, name: str) -> str:
         value = self.text(name)

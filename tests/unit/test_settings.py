@@ -102,7 +102,12 @@ def test_settings_are_frozen() -> None:
             0.5,
             id="fractional delay",
         ),
-        pytest.param({"AZURE_CLIENT_ID": " 1234 "}, "azure_client_id", "1234", id="client id"),
+        pytest.param(
+            {"AZURE_CLIENT_ID": " 0f8fad5b-d9cb-469f-a165-70867728950e "},
+            "azure_client_id",
+            "0f8fad5b-d9cb-469f-a165-70867728950e",
+            id="client id",
+        ),
     ],
 )
 def test_a_good_value_is_read(env: dict[str, str], attribute: str, value: object) -> None:

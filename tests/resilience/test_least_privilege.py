@@ -1,0 +1,68 @@
+"""Least privilege: the two application permissions the docs name are enough for the whole job;
+without either, the job stops with a message naming it, and no request is lost.
+
+Through the local host, Azurite and the Graph emulator, which enforces permissions per operation.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import device
+from tests.resilience.queue_app import QueueApp
+
+DEVICES = "DeviceManagementServiceConfig.Read.All"
+GROUPS = "Group.ReadWrite.All"
+
+
+def run_the_whole_job(azurite, emulator, permissions: list[str]):
+    emulator.set_permissions(permissions)
+    emulator.add_devices([device("SALES-UD"), device("HR-SD")])
+    request = {"requestId": "INC-1", "scenario": "user-driven", "groupTag": "NEW-UD"}
+    with QueueApp.start(azurite.connection_string, emulator.base_url, GRAPH_MAX_RETRIES="0") as app:
+        timer = app.host.fire_timer()
+        app.send(request)
+        app.host.drain(timeout=60)
+        return timer, app.results(), app.poison(), request
+
+
+def test_with_exactly_the_two_permissions_the_whole_job_is_done(azurite, emulator):
+    timer, results, poison, _ = run_the_whole_job(azurite, emulator, [DEVICES, GROUPS])
+
+    assert timer.status == "succeeded", timer.error
+    assert [r["status"] for r in results] == ["created"]
+    assert poison == []
+    assert len(emulator.groups()) == 4  # two tags, all devices, the requested tag
+
+
+def test_without_the_group_permission_everything_stops_naming_it_and_the_request_is_kept(
+    azurite, emulator
+):
+    timer, results, poison, request = run_the_whole_job(azurite, emulator, [DEVICES])
+
+    assert timer.status == "failed" and GROUPS in (timer.error or "")
+    [result] = results
+    assert result["status"] == "failed" and GROUPS in result["errors"][0]["message"]
+    assert [json.loads(body) for body in poison] == [request]
+    assert emulator.groups() == []
+
+
+def test_without_the_device_permission_the_timer_stops_naming_it_and_requests_still_work(
+    azurite, emulator
+):
+    timer, results, poison, _ = run_the_whole_job(azurite, emulator, [GROUPS])
+
+    assert timer.status == "failed" and DEVICES in (timer.error or "")
+    # Requests never read devices: they are served, not lost.
+    assert [r["status"] for r in results] == ["created"]
+    assert poison == []
+    assert [g["displayName"] for g in emulator.groups()] == ["Autopilot - User-driven - NEW-UD"]
+
+
+@pytest.mark.parametrize("granted", [[DEVICES, "Group.Read.All"], ["Group.Create", DEVICES]])
+def test_a_weaker_group_permission_is_named_as_the_one_to_grant(azurite, emulator, granted):
+    timer, results, poison, _ = run_the_whole_job(azurite, emulator, granted)
+    assert timer.status == "failed" and GROUPS in (timer.error or "")
+    assert [r["status"] for r in results] == ["failed"] and len(poison) == 1
