@@ -19,6 +19,7 @@ from graph_emulator.devices import normalize_device
 from graph_emulator.faults import Faults
 from graph_emulator.server import EmulatorHTTPServer
 from graph_emulator.service import GraphService, RequestRecord
+from graph_emulator.service_principals import ServicePrincipalEndpoints
 from graph_emulator.state import TenantState
 from graph_emulator.tenant import empty_tenant, load_tenant, seed_group
 
@@ -50,8 +51,17 @@ class Emulator:
             self.clock,
             lag_seconds,
         )
+        self._principals = ServicePrincipalEndpoints(
+            data.get("servicePrincipals"), data.get("appRoleAssignments") or ()
+        )
         self._service = GraphService(
-            self._state, self.faults, self.clock, page_size, group_page_size, seed
+            self._state,
+            self.faults,
+            self.clock,
+            page_size,
+            group_page_size,
+            seed,
+            self._principals,
         )
         self._seed_ids = random.Random(seed ^ 0x5EED)
         self._host = host
@@ -125,7 +135,21 @@ class Emulator:
                 raise ValueError(f"uniqueName {unique!r} is already taken")
             return self._state.put_group(full, seeded=True)
 
+    def add_service_principal(self, service_principal: JsonDict) -> JsonDict:
+        """A service principal (a managed identity unless it has appRoles); returns it whole."""
+        return self._principals.add_service_principal(service_principal)
+
+    def add_app_role_assignment(self, assignment: JsonDict) -> JsonDict:
+        """An existing assignment: ``{"principalId", "resourceId", "appRoleId"}``."""
+        return self._principals.add_assignment(assignment)
+
     # --- inspection ---
+
+    def service_principals(self) -> list[JsonDict]:
+        return self._principals.service_principals()
+
+    def app_role_assignments(self) -> list[JsonDict]:
+        return self._principals.assignments()
 
     def groups(self) -> list[JsonDict]:
         """The true current state of every group (ignoring lag), every property."""

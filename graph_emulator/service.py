@@ -22,6 +22,7 @@ from graph_emulator.groups import GroupEndpoints
 from graph_emulator.permissions import AUTOPILOT_READ
 from graph_emulator.protocol import Request, Response
 from graph_emulator.routes import Router
+from graph_emulator.service_principals import ServicePrincipalEndpoints
 from graph_emulator.state import TenantState
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class GraphService:
         page_size: int = 1000,
         group_page_size: int = 100,
         seed: int = 0,
+        service_principals: ServicePrincipalEndpoints | None = None,
     ) -> None:
         self.state = state
         self.faults = faults
@@ -65,18 +67,20 @@ class GraphService:
         self.router = Router()
         self.devices = DeviceCatalog(state, page_size)
         self.groups = GroupEndpoints(state, group_page_size, seed)
+        self.service_principals = service_principals or ServicePrincipalEndpoints()
         self._records: list[RequestRecord] = []
         self._records_lock = threading.Lock()
         self._register()
 
     def _register(self) -> None:
-        """The routing table. Add servicePrincipals/appRoleAssignedTo here when needed."""
+        """The routing table: each endpoint family registers its own routes."""
         base = r"/deviceManagement/windowsAutopilotDeviceIdentities"
         self.router.add("GET", base, self.devices.list_devices, AUTOPILOT_READ)
         self.router.add(
             "GET", base + r"/(?P<device_id>[^/]+)", self.devices.get_device, AUTOPILOT_READ
         )
         self.groups.register(self.router)
+        self.service_principals.register(self.router)
 
     # --- inspection ---
 

@@ -1,7 +1,10 @@
 """Tenant files: ``{"tenantId", "grantedPermissions", "devices", "groups"}`` as JSON.
 
 Devices are windowsAutopilotDeviceIdentity dicts (v1.0 properties); groups are group dicts
-with at least displayName (the rest is filled in, see :func:`seed_group`).
+with at least displayName (the rest is filled in, see :func:`seed_group`). Optional
+``servicePrincipals`` (at least displayName; absent: Microsoft Graph's alone) and
+``appRoleAssignments`` (``principalId``, ``resourceId``, ``appRoleId``) serve the permission
+grant (``graph_emulator.service_principals``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,319 @@
+"""``/servicePrincipals`` and app role assignments: what granting Graph permissions needs.
+
+A managed identity has no "API permissions" page; an admin grants it Graph's application
+permissions with ``POST /servicePrincipals/{resource}/appRoleAssignedTo`` (graph-facts §6
+"Managed identity → Graph application permissions"). This module serves that call and the reads
+around it: find a service principal by appId or displayName, read one, and list the
+assignments of a resource (``appRoleAssignedTo``) or of a principal (``appRoleAssignments``).
+
+Service principals and assignments are small, directory-wide lists that nothing else changes,
+so they live here behind their own lock, without the groups' replication lag.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import threading
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from graph_emulator.errors import GraphError, bad_request, not_found
+from graph_emulator.paging import decode_skiptoken, next_link, parse_select, parse_top
+from graph_emulator.protocol import Request, Response, json_response
+from graph_emulator.routes import Router
+
+JsonDict = dict[str, Any]
+
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+GRAPH_SP_ID = "4a1e6f2c-0000-4000-8000-00000000a001"  # any id: Graph's differs per tenant
+APP_READ = ("Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All")
+ASSIGN_WRITE = ("AppRoleAssignment.ReadWrite.All",)
+PAGE_SIZE = 100
+
+# Microsoft Graph's own application roles that the app, the grant, or near misses involve.
+# Ids as published in the Graph permissions reference.
+GRAPH_APP_ROLES = {
+    "DeviceManagementServiceConfig.Read.All": "06a5fe6d-c49d-46a7-b082-56b1b14103c7",
+    "DeviceManagementServiceConfig.ReadWrite.All": "5ac13192-7ace-4fcf-b828-1a26f28068ee",
+    "Group.Read.All": "5b567255-7703-4780-807c-7be8301ae99b",
+    "Group.ReadWrite.All": "62a82d76-70ea-41e2-9197-370581804d09",
+    "Application.Read.All": "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
+}
+SP_PROPERTIES = (
+    "id",
+    "appId",
+    "displayName",
+    "servicePrincipalType",
+    "accountEnabled",
+    "alternativeNames",
+    "appRoles",
+)
+ASSIGNMENT_PROPERTIES = (
+    "id",
+    "appRoleId",
+    "createdDateTime",
+    "deletedDateTime",
+    "principalDisplayName",
+    "principalId",
+    "principalType",
+    "resourceDisplayName",
+    "resourceId",
+)
+_FILTER = re.compile(r"\s*(appId|displayName)\s+eq\s+'((?:[^']|'')*)'\s*", re.IGNORECASE)
+_GUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+_LIST_OPTIONS = {"$filter", "$select", "$top", "$skiptoken"}
+
+
+def graph_service_principal() -> JsonDict:
+    """Microsoft Graph's service principal, as every tenant has it (only the roles used here)."""
+    roles = [
+        {
+            "id": role_id,
+            "value": value,
+            "displayName": value,
+            "description": f"Application permission {value}.",
+            "allowedMemberTypes": ["Application"],
+            "isEnabled": True,
+            "origin": "Application",
+        }
+        for value, role_id in GRAPH_APP_ROLES.items()
+    ]
+    return {
+        "id": GRAPH_SP_ID,
+        "appId": GRAPH_APP_ID,
+        "displayName": "Microsoft Graph",
+        "servicePrincipalType": "Application",
+        "appRoles": roles,
+    }
+
+
+def seed_service_principal(partial: JsonDict) -> JsonDict:
+    """A full service principal from a partial one; a managed identity unless it has roles."""
+    if not partial.get("displayName"):
+        raise ValueError("a service principal needs a displayName")
+    sp: JsonDict = {
+        "id": str(uuid.uuid4()),
+        "appId": str(uuid.uuid4()),
+        "servicePrincipalType": "Application" if partial.get("appRoles") else "ManagedIdentity",
+        "accountEnabled": True,
+        "alternativeNames": [],
+        "appRoles": [],
+    }
+    sp.update(partial)
+    unknown = set(sp) - set(SP_PROPERTIES)
+    if unknown:
+        raise ValueError(f"unknown service principal properties: {sorted(unknown)}")
+    return sp
+
+
+class ServicePrincipalEndpoints:
+    """Service principals and app role assignments; one lock guards both lists."""
+
+    def __init__(
+        self,
+        service_principals: Iterable[JsonDict] | None = None,
+        assignments: Iterable[JsonDict] = (),
+    ) -> None:
+        self._lock = threading.Lock()
+        self._sps: dict[str, JsonDict] = {}
+        self._assignments: list[JsonDict] = []
+        seeds = [graph_service_principal()] if service_principals is None else service_principals
+        for sp in seeds:
+            self.add_service_principal(sp)
+        for assignment in assignments:
+            self.add_assignment(assignment)
+
+    def register(self, router: Router) -> None:
+        item = r"/servicePrincipals/(?P<sp_id>[^/()]+)"
+        router.add("GET", r"/servicePrincipals", self.list, APP_READ)
+        router.add("GET", item, self.get, APP_READ)
+        router.add("GET", item + r"/appRoleAssignedTo", self.list_assigned_to, APP_READ)
+        router.add("POST", item + r"/appRoleAssignedTo", self.assign, ASSIGN_WRITE)
+        router.add("GET", item + r"/appRoleAssignments", self.list_assignments, APP_READ)
+
+    # --- seeding and inspection ---
+
+    def add_service_principal(self, partial: JsonDict) -> JsonDict:
+        sp = seed_service_principal(partial)
+        with self._lock:
+            if sp["id"].lower() in self._sps:
+                raise ValueError(f"service principal id {sp['id']!r} is already taken")
+            self._sps[sp["id"].lower()] = sp
+        return copy.deepcopy(sp)
+
+    def add_assignment(self, partial: JsonDict) -> JsonDict:
+        with self._lock:
+            principal = self._sps.get(str(partial.get("principalId", "")).lower())
+            resource = self._sps.get(str(partial.get("resourceId", "")).lower())
+            if principal is None or resource is None:
+                raise ValueError(f"assignment {partial!r} names an unknown service principal")
+            assignment = _assignment(principal, resource, partial["appRoleId"], partial.get("id"))
+            self._assignments.append(assignment)
+        return copy.deepcopy(assignment)
+
+    def service_principals(self) -> list[JsonDict]:
+        with self._lock:
+            return copy.deepcopy(list(self._sps.values()))
+
+    def assignments(self) -> list[JsonDict]:
+        with self._lock:
+            return copy.deepcopy(self._assignments)
+
+    # --- reads ---
+
+    def list(self, request: Request) -> Response:
+        _check_options(request)
+        select = parse_select(request.option("$select"), SP_PROPERTIES, "servicePrincipal")
+        with self._lock:
+            found = list(self._sps.values())
+        text = request.option("$filter")
+        if text is not None:
+            match = _FILTER.fullmatch(text)
+            if match is None:
+                raise GraphError(
+                    400,
+                    "Request_UnsupportedQuery",
+                    "The emulator supports $filter=appId eq '…' or displayName eq '…' only.",
+                )
+            field = "appId" if match.group(1).lower() == "appid" else "displayName"
+            wanted = match.group(2).replace("''", "'").casefold()
+            found = [sp for sp in found if str(sp.get(field, "")).casefold() == wanted]
+        return _page(request, found, select, "servicePrincipals", "servicePrincipals")
+
+    def get(self, request: Request, sp_id: str) -> Response:
+        select = parse_select(request.option("$select"), SP_PROPERTIES, "servicePrincipal")
+        sp = self._find(sp_id)
+        context = f"{request.service_root}/$metadata#servicePrincipals/$entity"
+        return json_response(200, {"@odata.context": context, **_project(sp, select)})
+
+    def list_assigned_to(self, request: Request, sp_id: str) -> Response:
+        """Assignments of this resource's roles to others (``appRoleAssignedTo``)."""
+        _check_options(request, allowed={"$select", "$top", "$skiptoken"})
+        resource = self._find(sp_id)
+        with self._lock:
+            found = [a for a in self._assignments if a["resourceId"] == resource["id"]]
+        context = f"servicePrincipals('{resource['id']}')/appRoleAssignedTo"
+        return _page(request, found, None, context, f"servicePrincipals/{sp_id}/appRoleAssignedTo")
+
+    def list_assignments(self, request: Request, sp_id: str) -> Response:
+        """Roles this principal was given (``appRoleAssignments``)."""
+        _check_options(request, allowed={"$select", "$top", "$skiptoken"})
+        principal = self._find(sp_id)
+        with self._lock:
+            found = [a for a in self._assignments if a["principalId"] == principal["id"]]
+        context = f"servicePrincipals('{principal['id']}')/appRoleAssignments"
+        return _page(request, found, None, context, f"servicePrincipals/{sp_id}/appRoleAssignments")
+
+    # --- the grant ---
+
+    def assign(self, request: Request, sp_id: str) -> Response:
+        body = request.json()
+        unknown = set(body) - {"principalId", "resourceId", "appRoleId"}
+        if unknown:
+            name = sorted(unknown)[0]
+            raise GraphError(
+                400,
+                "BadRequest",
+                f"Property '{name}' does not exist on type 'microsoft.graph.appRoleAssignment'.",
+            )
+        for name in ("principalId", "resourceId", "appRoleId"):
+            value = body.get(name)
+            if not isinstance(value, str) or not _GUID.fullmatch(value):
+                raise bad_request(
+                    f"Invalid value specified for property '{name}' of resource "
+                    "'AppRoleAssignment'."
+                )
+        with self._lock:
+            resource = self._sps.get(sp_id.lower())
+            if resource is None:
+                raise _missing(sp_id)
+            if body["resourceId"].lower() != resource["id"].lower():
+                raise bad_request(
+                    "The resourceId in the body must be the service principal in the request URL."
+                )
+            principal = self._sps.get(body["principalId"].lower())
+            if principal is None:
+                raise _missing(body["principalId"])
+            role_id = body["appRoleId"].lower()
+            roles = {r["id"].lower() for r in resource.get("appRoles") or [] if r.get("isEnabled")}
+            if role_id not in roles:
+                raise bad_request(
+                    f"Permission being assigned was not found on application '{resource['appId']}'."
+                )
+            for existing in self._assignments:
+                if (
+                    existing["principalId"] == principal["id"]
+                    and existing["resourceId"] == resource["id"]
+                    and existing["appRoleId"].lower() == role_id
+                ):
+                    raise bad_request("Permission being assigned already exists on the object")
+            assignment = _assignment(principal, resource, body["appRoleId"])
+            self._assignments.append(assignment)
+        context = f"{request.service_root}/$metadata#appRoleAssignments/$entity"
+        return json_response(201, {"@odata.context": context, **assignment})
+
+    def _find(self, sp_id: str) -> JsonDict:
+        with self._lock:
+            sp = self._sps.get(sp_id.lower())
+        if sp is None:
+            if not _GUID.fullmatch(sp_id):
+                raise bad_request(f"Invalid object identifier '{sp_id}'.")
+            raise _missing(sp_id)
+        return sp
+
+
+def _assignment(
+    principal: JsonDict, resource: JsonDict, app_role_id: str, assignment_id: str | None = None
+) -> JsonDict:
+    return {
+        "id": assignment_id or uuid.uuid4().hex[:22],  # Graph's ids here are not GUIDs either
+        "appRoleId": app_role_id,
+        "createdDateTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "deletedDateTime": None,
+        "principalDisplayName": principal["displayName"],
+        "principalId": principal["id"],
+        "principalType": "ServicePrincipal",
+        "resourceDisplayName": resource["displayName"],
+        "resourceId": resource["id"],
+    }
+
+
+def _check_options(request: Request, allowed: set[str] = _LIST_OPTIONS) -> None:
+    for key, _ in request.query:
+        if key.startswith("$") and key not in allowed:
+            raise GraphError(400, "BadRequest", f"Query option '{key}' is not supported.")
+
+
+def _page(
+    request: Request,
+    items: list[JsonDict],
+    select: tuple[str, ...] | None,
+    context: str,
+    path: str,
+) -> Response:
+    size = parse_top(request.option("$top"), 999) or PAGE_SIZE
+    token = request.option("$skiptoken")
+    offset = decode_skiptoken(token) if token is not None else 0
+    payload: JsonDict = {"@odata.context": f"{request.service_root}/$metadata#{context}"}
+    if offset + size < len(items):
+        payload["@odata.nextLink"] = next_link(
+            f"{request.service_root}/{path}", request.query, offset + size
+        )
+    payload["value"] = [_project(item, select) for item in items[offset : offset + size]]
+    return json_response(200, payload)
+
+
+def _project(item: JsonDict, select: tuple[str, ...] | None) -> JsonDict:
+    if select is None:
+        return copy.deepcopy(item)
+    return {name: copy.deepcopy(item.get(name)) for name in select}
+
+
+def _missing(object_id: str) -> GraphError:
+    return not_found(
+        f"Resource '{object_id}' does not exist or one of its queried reference-property "
+        "objects are not present."
+    )
