@@ -211,6 +211,9 @@ class ServicePrincipalEndpoints:
 
     def assign(self, request: Request, sp_id: str) -> Response:
         body = request.json()
+        odata_type = body.pop("@odata.type", "#microsoft.graph.appRoleAssignment")
+        if odata_type != "#microsoft.graph.appRoleAssignment":
+            raise GraphError(400, "BadRequest", f"Invalid @odata.type '{odata_type}'.")
         unknown = set(body) - {"principalId", "resourceId", "appRoleId"}
         if unknown:
             name = sorted(unknown)[0]

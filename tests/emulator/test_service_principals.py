@@ -104,6 +104,19 @@ def test_an_assignment_is_created_and_listed_on_both_sides(admin, client):
     assert [a["id"] for a in assignments["value"]] == [assignment["id"]]
 
 
+def test_the_sdks_odata_type_annotation_is_accepted_and_another_type_refused(admin, client):
+    mi = admin.add_service_principal({"displayName": "id-app"})
+    graph_id = graph_sp(client)["id"]
+    body = {"principalId": mi["id"], "resourceId": graph_id, "appRoleId": GROUP_RW}
+    url = f"/servicePrincipals/{graph_id}/appRoleAssignedTo"
+
+    wrong = client.post(url, json={"@odata.type": "#microsoft.graph.group", **body})
+    right = client.post(url, json={"@odata.type": "#microsoft.graph.appRoleAssignment", **body})
+
+    assert wrong.status_code == 400
+    assert right.status_code == 201
+
+
 def test_a_duplicate_assignment_is_refused_with_graphs_message_and_not_stored(admin, client):
     mi = admin.add_service_principal({"displayName": "id-app"})
     graph = graph_sp(client)
