@@ -3,6 +3,7 @@
     python -m shared [plan]           read-only preview (the default)
     python -m shared apply [--force]  the timer's job, now
     python -m shared request --scenario KEY --tag TAG
+    python -m shared grant-permissions --identity ID  an admin grants the app's Graph roles
 
 Exit codes: 0 success, 1 any other failure, 2 bad settings or usage, 3 unsafe plan refused.
 """
@@ -19,7 +20,11 @@ import uuid
 from collections.abc import Sequence
 from typing import TextIO
 
+from azure.core.credentials import TokenCredential
+
 from shared.errors import AppError, SettingsError
+from shared.grant import GrantReport
+from shared.graph import GraphGateway
 from shared.reconcile import Report, run_reconcile
 from shared.settings import Settings
 
@@ -41,6 +46,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_USAGE
     if args.command == "request":
         return _request(settings, args, out)
+    if args.command == "grant-permissions":
+        return _grant(settings, args, out)
     report = asyncio.run(run_reconcile(settings, apply=args.command == "apply", force=args.force))
     if args.json:
         json.dump(report.to_dict(), out, indent=2, ensure_ascii=False)
@@ -85,6 +92,18 @@ def _parser() -> argparse.ArgumentParser:
         "--wait", type=float, default=30.0, help="seconds to wait for the result (0: do not wait)"
     )
     request.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+    grant = commands.add_parser(
+        "grant-permissions",
+        help="give the app's managed identity its two Graph application permissions "
+        "(as an admin signed in with az login)",
+    )
+    grant.add_argument(
+        "--identity",
+        required=True,
+        help="the managed identity: object (principal) id, client id, or display name",
+    )
+    grant.add_argument("--json", action="store_true", help="one JSON document")
+    grant.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(command="plan", json=False, force=False)
     return parser
 
@@ -116,6 +135,43 @@ def render_table(report: Report) -> str:
 def _cut(text: str, limit: int) -> str:
     printable = "".join(c if c.isprintable() else "?" for c in text)
     return printable if len(printable) <= limit else printable[: limit - 1] + "…"
+
+
+def _grant(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    from shared.grant import grant_permissions
+
+    async def run() -> GrantReport:
+        credential = None if settings.graph_is_loopback else _admin_credential()
+        async with GraphGateway.from_settings(settings, credential) as gateway:
+            return await grant_permissions(gateway, args.identity)
+
+    try:
+        report = asyncio.run(run())
+    except AppError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except ClientAuthenticationError as error:
+        print(
+            f"error: no admin sign-in for Microsoft Graph ({error.message}); run `az login` "
+            "as a Privileged Role Administrator or Global Administrator",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    if args.json:
+        json.dump(report.to_dict(), out, indent=2)
+        out.write("\n")
+    else:
+        out.write(report.render())
+    return EXIT_OK
+
+
+def _admin_credential() -> TokenCredential:
+    """The admin's Azure CLI sign-in, never a managed identity: granting is an admin's act."""
+    from azure.identity import AzureCliCredential
+
+    return AzureCliCredential()
 
 
 def _request(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
