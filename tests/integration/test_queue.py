@@ -307,3 +307,30 @@ def test_under_replication_lag_concurrent_requests_still_make_one_group_each(mak
     assert Counter(r["status"] for r in results)["created"] == 3
     assert {r["status"] for r in results} <= {"created", "exists"}
     assert app.poison() == []
+
+
+def test_the_request_command_queues_a_request_the_function_answers(make_app):
+    import io
+
+    from shared.cli import main
+
+    app = make_app()
+    out = io.StringIO()
+    code = main(
+        [
+            "request",
+            "--scenario",
+            "user-driven",
+            "--tag",
+            "CLI-UD",
+            "--request-id",
+            "CLI-1",
+            "--wait",
+            "0",
+        ],
+        out=out,
+    )
+    assert code == 0 and "queued request CLI-1" in out.getvalue()
+    app.host.drain()
+    [result] = app.results_by_id()
+    assert (result["requestId"], result["status"]) == ("CLI-1", "created")
