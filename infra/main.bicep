@@ -1,0 +1,400 @@
+// The Autopilot group manager in one resource group: a Python 3.11 Function App on the Flex
+// Consumption plan, its storage account and queues, Application Insights, and one user-assigned
+// managed identity for everything it reaches (Graph, storage, Application Insights).
+//
+// No key or secret exists anywhere: the storage account refuses shared keys, every connection is
+// identity-based (AzureWebJobsStorage__*), Application Insights refuses ingestion without Entra
+// authentication, and publishing credentials (FTP, SCM basic auth) are off. Graph permissions are
+// granted to the identity afterwards with `python -m shared grant-permissions` (README, Deploy).
+//
+// Deploy with `azd up`, or `az deployment group create -g <rg> -f infra/main.bicep -p environmentName=<name>`.
+
+targetScope = 'resourceGroup'
+
+// --- names and region ---
+
+@description('Short name for this deployment (the azd environment name); resource names derive from it.')
+@minLength(2)
+@maxLength(16)
+param environmentName string
+
+@description('Region. Must offer the Flex Consumption plan: az functionapp list-flexconsumption-locations.')
+param location string = resourceGroup().location
+
+@description('Function app name (default: func-<environmentName>-<6 characters unique to the resource group>).')
+param functionAppName string = ''
+
+@description('Storage account name, 3-24 lowercase letters and digits (default: derived).')
+param storageAccountName string = ''
+
+@description('User-assigned managed identity name (default: id-<environmentName>). This is the identity to grant Graph permissions to.')
+param identityName string = ''
+
+@description('Application Insights name (default: appi-<environmentName>).')
+param appInsightsName string = ''
+
+@description('Log Analytics workspace name (default: log-<environmentName>).')
+param logAnalyticsName string = ''
+
+@description('Flex Consumption plan name (default: plan-<environmentName>).')
+param planName string = ''
+
+// --- what the app does (each one an app setting; defaults are the app's own) ---
+
+@description('RECONCILE_SCHEDULE: the timer\'s NCRONTAB schedule (six fields).')
+param reconcileSchedule string = '0 */15 * * * *'
+
+@description('DRIFT_POLICY: report, or repair, managed groups changed by hand.')
+@allowed(['report', 'repair'])
+param driftPolicy string = 'report'
+
+@description('SCENARIO_FILE: path of the scenario catalogue inside the deployed package (empty: the shipped shared/scenarios.json).')
+param scenarioFile string = ''
+
+@description('MAX_NEW_GROUPS_PER_RUN: the safety valve (0-15000).')
+@minValue(0)
+@maxValue(15000)
+param maxNewGroupsPerRun int = 25
+
+@description('PURCHASE_ORDER_GROUPS: also one group per purchase order id.')
+@allowed(['true', 'false'])
+param purchaseOrderGroups string = 'false'
+
+@description('ALL_DEVICES_GROUP: the all-Autopilot-devices group.')
+@allowed(['true', 'false'])
+param allDevicesGroup string = 'true'
+
+@description('GRAPH_BASE_URL: Microsoft Graph endpoint (a national cloud\'s, if needed).')
+param graphBaseUrl string = 'https://graph.microsoft.com/v1.0'
+
+@description('REQUEST_QUEUE: the queue requests arrive on; its poison queue is <name>-poison.')
+@minLength(3)
+@maxLength(56)
+param requestQueueName string = 'autopilot-group-requests'
+
+@description('RESULT_QUEUE: the queue answers are written to.')
+@minLength(3)
+@maxLength(63)
+param resultQueueName string = 'autopilot-group-results'
+
+@description('GRAPH_MAX_RETRIES: retries per Graph request (0-10).')
+@minValue(0)
+@maxValue(10)
+param graphMaxRetries int = 5
+
+@description('GRAPH_RETRY_DELAY_SECONDS: base backoff delay in seconds (0-60, may be fractional).')
+param graphRetryDelaySeconds string = '2'
+
+@description('Pause the timer (the reconcile) without stopping the app.')
+param pauseReconcile bool = false
+
+@description('Pause the queue function: requests wait in the queue (for up to 7 days, the queue\'s message lifetime).')
+param pauseRequests bool = false
+
+// --- the ticketing system ---
+
+@description('Object id of the ticketing system\'s identity (service principal, managed identity, user or group): it may send to the request queue and read and delete on the result queue. Empty: none.')
+param ticketingPrincipalId string = ''
+
+@allowed(['ServicePrincipal', 'User', 'Group'])
+param ticketingPrincipalType string = 'ServicePrincipal'
+
+// --- scale ---
+
+@description('Flex Consumption: most instances the app may scale out to.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Flex Consumption: memory per instance (MB).')
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+param tags object = {}
+
+var token = toLower(uniqueString(resourceGroup().id, environmentName))
+var names = {
+  app: !empty(functionAppName) ? functionAppName : 'func-${environmentName}-${take(token, 6)}'
+  storage: !empty(storageAccountName) ? storageAccountName : 'stapg${take(token, 13)}'
+  identity: !empty(identityName) ? identityName : 'id-${environmentName}'
+  appInsights: !empty(appInsightsName) ? appInsightsName : 'appi-${environmentName}'
+  logAnalytics: !empty(logAnalyticsName) ? logAnalyticsName : 'log-${environmentName}'
+  plan: !empty(planName) ? planName : 'plan-${environmentName}'
+}
+var deploymentContainerName = 'app-package-${take(token, 7)}'
+var poisonQueueName = '${requestQueueName}-poison'
+var allTags = union(tags, { 'azd-env-name': environmentName })
+
+// Built-in role definition ids, from Microsoft's list of Azure built-in roles.
+var roles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageQueueDataMessageSender: 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
+  storageQueueDataMessageProcessor: '8a0f0c08-91a1-4084-bc3d-661d67233fed'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+}
+
+// --- identity ---
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: names.identity
+  location: location
+  tags: allTags
+}
+
+// --- storage: host state, deployment packages, the three queues; shared keys refused ---
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: names.storage
+  location: location
+  tags: allTags
+  kind: 'StorageV2'
+  sku: { name: 'Standard_LRS' }
+  properties: {
+    allowSharedKeyAccess: false
+    defaultToOAuthAuthentication: true
+    allowBlobPublicAccess: false
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    allowCrossTenantReplication: false
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: deploymentContainerName
+  properties: { publicAccess: 'None' }
+}
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource requestQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: requestQueueName
+}
+
+resource resultQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: resultQueueName
+}
+
+resource poisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: poisonQueueName
+}
+
+// The app's identity on the account. Blob Data Owner: the host's blob leases (the timer's
+// singleton lock) and the deployment package. Queue Data Contributor: the queue trigger (read,
+// process), the output binding and the app's own write of a last-delivery answer (add), and the
+// host's creation of the poison queue; it includes the Reader, Message Processor and Message
+// Sender roles the Functions documentation lists for a trigger and an output.
+resource appBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, identity.id, roles.storageBlobDataOwner)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource appQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, identity.id, roles.storageQueueDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The ticketing system: send requests; peek, receive and delete answers. Nothing else
+// (Message Processor includes peeking, so Storage Queue Data Reader is not needed).
+resource ticketingSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(ticketingPrincipalId)) {
+  name: guid(requestQueue.id, ticketingPrincipalId, roles.storageQueueDataMessageSender)
+  scope: requestQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataMessageSender)
+    principalId: ticketingPrincipalId
+    principalType: ticketingPrincipalType
+  }
+}
+
+resource ticketingProcessor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(ticketingPrincipalId)) {
+  name: guid(resultQueue.id, ticketingPrincipalId, roles.storageQueueDataMessageProcessor)
+  scope: resultQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataMessageProcessor)
+    principalId: ticketingPrincipalId
+    principalType: ticketingPrincipalType
+  }
+}
+
+// --- monitoring: Entra-only ingestion ---
+
+resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: names.logAnalytics
+  location: location
+  tags: allTags
+  properties: {
+    sku: { name: 'PerGB2018' }
+    retentionInDays: 30
+  }
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
+  name: names.appInsights
+  location: location
+  tags: allTags
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logAnalytics.id
+    DisableLocalAuth: true
+  }
+}
+
+resource appMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, identity.id, roles.monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// --- the function app ---
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: names.plan
+  location: location
+  tags: allTags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: names.app
+  location: location
+  tags: union(allTags, { 'azd-service-name': 'app' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${identity.id}': {} }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identity.id
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'python'
+        version: '3.11'
+      }
+    }
+  }
+}
+
+// Every app setting, in one place (tests/unit/test_infra.py checks it against shared/settings.py).
+// This resource owns the app's settings: a setting changed in the portal is reset by the next
+// deployment, so change them through the parameters above.
+var appSettings = {
+  // The host's storage and the queue bindings (connection "AzureWebJobsStorage"), by identity.
+  AzureWebJobsStorage__accountName: storage.name
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identity.properties.clientId
+  // Application Insights, Entra-authenticated (the connection string alone grants nothing).
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+  // The app's own settings (shared/settings.py).
+  AZURE_CLIENT_ID: identity.properties.clientId
+  GRAPH_BASE_URL: graphBaseUrl
+  RECONCILE_SCHEDULE: reconcileSchedule
+  DRIFT_POLICY: driftPolicy
+  MAX_NEW_GROUPS_PER_RUN: string(maxNewGroupsPerRun)
+  PURCHASE_ORDER_GROUPS: purchaseOrderGroups
+  ALL_DEVICES_GROUP: allDevicesGroup
+  SCENARIO_FILE: scenarioFile
+  REQUEST_QUEUE: requestQueueName
+  RESULT_QUEUE: resultQueueName
+  GRAPH_MAX_RETRIES: string(graphMaxRetries)
+  GRAPH_RETRY_DELAY_SECONDS: graphRetryDelaySeconds
+  // Pausing one function without stopping the app (the host's documented switch).
+  'AzureWebJobs.reconcile_groups.Disabled': pauseReconcile ? 'true' : 'false'
+  'AzureWebJobs.scenario_request.Disabled': pauseRequests ? 'true' : 'false'
+}
+
+resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: functionApp
+  name: 'appsettings'
+  properties: appSettings
+  // The host starts with these settings: let it find its storage and monitoring rights.
+  dependsOn: [
+    appBlobOwner
+    appQueueContributor
+    appMetricsPublisher
+    deploymentContainer
+    requestQueue
+    resultQueue
+    poisonQueue
+  ]
+}
+
+// No publishing passwords: deployments authenticate with Entra.
+resource ftpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: { allow: false }
+}
+
+resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: { allow: false }
+}
+
+// --- outputs (azd stores them in .azure/<env>/.env; the postprovision hook uses the first) ---
+
+output AZURE_IDENTITY_PRINCIPAL_ID string = identity.properties.principalId
+output AZURE_IDENTITY_CLIENT_ID string = identity.properties.clientId
+output AZURE_IDENTITY_NAME string = identity.name
+output AZURE_FUNCTION_APP_NAME string = functionApp.name
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.name
+output AZURE_QUEUE_SERVICE_URI string = storage.properties.primaryEndpoints.queue
+output AZURE_APP_INSIGHTS_NAME string = appInsights.name
+output REQUEST_QUEUE_NAME string = requestQueue.name
+output RESULT_QUEUE_NAME string = resultQueue.name
+output POISON_QUEUE_NAME string = poisonQueue.name
+output GRANT_COMMAND string = 'python -m shared grant-permissions --identity ${identity.properties.principalId}'
