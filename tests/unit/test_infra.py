@@ -1,0 +1,298 @@
+"""The deployment templates, read as text: Bicep cannot be compiled here, so what matters is pinned.
+
+- every app setting the app reads (``shared.settings.SETTINGS``) is set by the template, with the
+  app's default as the parameter's default; every setting the template sets is read by the app or
+  is one of a few host settings named below;
+- no storage key, SAS, connection secret or Graph secret exists anywhere in the templates;
+- the pieces that must agree do: queues, roles, azure.yaml, the parameters file, .funcignore and
+  the README's deploy section.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from shared.settings import SETTINGS, STORAGE_CONNECTION, Settings, _storage_connection
+
+ROOT = Path(__file__).resolve().parents[2]
+INFRA = ROOT / "infra"
+MAIN = INFRA / "main.bicep"
+
+# Settings the template sets that the app's code does not read, and why.
+HOST_SETTINGS = {
+    # The Functions host's own storage connection and the queue bindings' (connection
+    # "AzureWebJobsStorage"), identity-based. The app reads __accountName and __clientId too, for
+    # its direct write of a last-delivery answer (checked below); __credential is the host's.
+    f"{STORAGE_CONNECTION}__accountName",
+    f"{STORAGE_CONNECTION}__credential",
+    f"{STORAGE_CONNECTION}__clientId",
+    # The host's Application Insights telemetry, Entra-authenticated.
+    "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+}
+# On Flex Consumption these live in functionAppConfig (or do not exist); the platform refuses them.
+FLEX_REFUSED = {
+    "FUNCTIONS_WORKER_RUNTIME",
+    "FUNCTIONS_EXTENSION_VERSION",
+    "WEBSITE_RUN_FROM_PACKAGE",
+    "WEBSITE_CONTENTSHARE",
+    "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+    STORAGE_CONNECTION,  # a connection string: it would carry a key
+}
+
+
+def bicep_text() -> str:
+    return "\n".join(path.read_text(encoding="utf-8") for path in sorted(INFRA.glob("*.bicep")))
+
+
+def code_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if not line.strip().startswith("//")]
+
+
+def app_settings() -> dict[str, str]:
+    """Name → Bicep expression, from the one ``var appSettings = {...}`` object."""
+    lines = code_lines(bicep_text())
+    start = lines.index("var appSettings = {")
+    end = lines.index("}", start)
+    settings: dict[str, str] = {}
+    for line in lines[start + 1 : end]:
+        match = re.fullmatch(r"\s*'?([A-Za-z_][\w.]*)'?\s*:\s*(.+?)\s*", line)
+        assert match, f"cannot read app setting line {line!r}"
+        assert match.group(1) not in settings, f"{match.group(1)} is set twice"
+        settings[match.group(1)] = match.group(2)
+    return settings
+
+
+def params() -> dict[str, tuple[str, str | None]]:
+    """Parameter name → (type, default expression or None)."""
+    found = {}
+    for line in code_lines(bicep_text()):
+        match = re.fullmatch(r"param (\w+) (\w+)(?: = (.+))?", line.strip())
+        if match:
+            found[match.group(1)] = (match.group(2), match.group(3))
+    return found
+
+
+def function_names() -> set[str]:
+    """Names of the functions function_app.py registers (read, not imported: no settings needed)."""
+    tree = ast.parse((ROOT / "function_app.py").read_text(encoding="utf-8"))
+    return {
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef) and node.decorator_list
+    }
+
+
+def literal(expression: str) -> str:
+    """A Bicep literal as the app setting's text: 'x' → x, 25 → 25."""
+    return expression[1:-1] if expression.startswith("'") else expression
+
+
+def test_every_setting_the_app_reads_is_set_by_the_template():
+    missing = set(SETTINGS) - set(app_settings())
+
+    assert not missing, f"the template does not set {sorted(missing)}"
+
+
+def test_every_setting_the_template_sets_is_read_by_the_app_or_is_a_named_host_setting():
+    pause_switches = {f"AzureWebJobs.{name}.Disabled" for name in function_names()}
+
+    unexplained = set(app_settings()) - set(SETTINGS) - HOST_SETTINGS - pause_switches
+
+    assert not unexplained, f"nothing reads {sorted(unexplained)}"
+    assert pause_switches <= set(app_settings()), "each function can be paused by a parameter"
+
+
+def test_the_identity_based_storage_settings_are_what_the_app_reads_for_its_own_writes():
+    connection = _storage_connection(
+        {f"{STORAGE_CONNECTION}__accountName": "stapgabc", f"{STORAGE_CONNECTION}__clientId": "c1"}
+    )
+
+    assert connection is not None
+    assert connection.queue_service_uri == "https://stapgabc.queue.core.windows.net"
+    assert connection.client_id == "c1"
+    assert connection.connection_string is None
+    assert app_settings()[f"{STORAGE_CONNECTION}__credential"] == "'managedidentity'"
+
+
+def test_each_parameter_behind_an_app_setting_defaults_to_the_apps_own_default():
+    declared = params()
+    checked = set()
+    for name, expression in app_settings().items():
+        param = re.fullmatch(r"(?:string\()?(\w+)\)?", expression)
+        if name not in SETTINGS or not param or param.group(1) not in declared:
+            continue
+        _, default = declared[param.group(1)]
+        assert default is not None, f"{name}: parameter {param.group(1)} has no default"
+        assert literal(default) == SETTINGS[name], f"{name}: {default} != {SETTINGS[name]!r}"
+        checked.add(name)
+
+    assert checked == set(SETTINGS) - {"AZURE_CLIENT_ID"}
+
+
+def test_graph_storage_and_monitoring_all_use_the_one_user_assigned_identity():
+    settings = app_settings()
+    client_id = "identity.properties.clientId"
+
+    assert settings["AZURE_CLIENT_ID"] == client_id
+    assert settings[f"{STORAGE_CONNECTION}__clientId"] == client_id
+    assert client_id in settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]
+    assert "Authorization=AAD" in settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]
+    assert "type: 'UserAssigned'" in bicep_text()
+    assert "type: 'UserAssignedIdentity'" in bicep_text()  # the deployment package, too
+
+
+@pytest.mark.parametrize(
+    "forbidden",
+    [
+        "listKeys(",
+        "listkeys(",
+        "listAccountSas(",
+        "listServiceSas(",
+        "AccountKey=",
+        "SharedAccessKey",
+        "SharedAccessSignature",
+        "InstrumentationKey=",
+        "@secure(",
+        "clientSecret",
+        "client_secret",
+    ],
+)
+def test_no_storage_key_sas_or_secret_appears_in_the_templates(forbidden):
+    assert forbidden.lower() not in bicep_text().lower()
+
+
+def test_no_parameter_or_setting_could_carry_a_secret():
+    secretish = re.compile(r"secret|password|key|token|sas|connection", re.IGNORECASE)
+    named = [name for name in params() if secretish.search(name)]
+    settings = [
+        name
+        for name in app_settings()
+        if secretish.search(name) and name != "APPLICATIONINSIGHTS_CONNECTION_STRING"
+    ]
+
+    assert named == []
+    assert settings == []
+
+
+def test_keys_and_local_authentication_are_switched_off():
+    text = bicep_text()
+
+    assert "allowSharedKeyAccess: false" in text
+    assert "allowBlobPublicAccess: false" in text
+    assert "minimumTlsVersion: 'TLS1_2'" in text
+    assert "DisableLocalAuth: true" in text  # Application Insights takes Entra tokens only
+    assert text.count("properties: { allow: false }") == 2  # no FTP or SCM publishing passwords
+    assert "allowSharedKeyAccess: true" not in text
+
+
+def test_the_app_is_python_3_11_on_flex_consumption_without_the_settings_flex_refuses():
+    text = bicep_text()
+
+    assert "name: 'FC1'" in text and "tier: 'FlexConsumption'" in text
+    assert "kind: 'functionapp,linux'" in text
+    assert re.search(r"runtime: \{\s*name: 'python'\s*version: '3.11'\s*\}", text)
+    assert not FLEX_REFUSED & set(app_settings())
+
+
+def test_the_template_makes_the_request_result_and_poison_queues_the_app_uses():
+    defaults = Settings.from_env({})
+    declared = params()
+    text = bicep_text()
+
+    assert literal(declared["requestQueueName"][1] or "") == defaults.request_queue
+    assert literal(declared["resultQueueName"][1] or "") == defaults.result_queue
+    assert "var poisonQueueName = '${requestQueueName}-poison'" in text
+    assert defaults.poison_queue == f"{defaults.request_queue}-poison"
+    for queue in ("requestQueueName", "resultQueueName", "poisonQueueName"):
+        assert f"name: {queue}" in text
+
+
+ROLES = {  # Microsoft's built-in role definition ids
+    "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
+    "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor",
+    "c6a89b2d-59bc-44d0-9896-0f6e12d7b80a": "Storage Queue Data Message Sender",
+    "8a0f0c08-91a1-4084-bc3d-661d67233fed": "Storage Queue Data Message Processor",
+    "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
+}
+
+
+def test_only_data_roles_are_assigned_never_owner_or_contributor_on_the_resources():
+    text = bicep_text()
+    guids = set(
+        re.findall(r"'([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'", text)
+    )
+
+    assert guids == set(ROLES)
+    assignments = re.findall(r"roleDefinitions', roles\.(\w+)\)", text)
+    assert sorted(assignments) == sorted(
+        [
+            "storageBlobDataOwner",
+            "storageQueueDataContributor",
+            "monitoringMetricsPublisher",
+            "storageQueueDataMessageSender",  # ticketing system, on the request queue only
+            "storageQueueDataMessageProcessor",  # ticketing system, on the result queue only
+        ]
+    )
+
+
+def test_the_ticketing_system_roles_are_scoped_to_single_queues_and_optional():
+    text = bicep_text()
+
+    sender = text[text.index("resource ticketingSender") :]
+    processor = text[text.index("resource ticketingProcessor") :]
+    assert "if (!empty(ticketingPrincipalId))" in sender.splitlines()[0]
+    assert "scope: requestQueue" in sender[: sender.index("\n}")]
+    assert "scope: resultQueue" in processor[: processor.index("\n}")]
+
+
+def test_azure_yaml_deploys_this_folder_as_a_python_function_app_and_grants_after_provision():
+    text = (ROOT / "azure.yaml").read_text(encoding="utf-8")
+    outputs = set(re.findall(r"^output (\w+) ", bicep_text(), re.MULTILINE))
+
+    assert re.search(r"^  provider: bicep$", text, re.MULTILINE)
+    assert re.search(r"^  path: infra$", text, re.MULTILINE)
+    assert re.search(r"^    language: python$", text, re.MULTILINE)
+    assert re.search(r"^    host: function$", text, re.MULTILINE)
+    assert "'azd-service-name': 'app'" in bicep_text()
+    used = set(re.findall(r"\$(?:env:)?\{?(AZURE_\w+)", text))
+    assert used and used <= outputs
+    assert "grant-permissions" in text
+
+
+def test_the_parameters_file_names_only_declared_parameters_with_the_apps_defaults():
+    data = json.loads((INFRA / "main.parameters.json").read_text(encoding="utf-8"))
+    settings = app_settings()
+
+    assert set(data["parameters"]) <= set(params())
+    assert data["parameters"]["environmentName"]["value"] == "${AZURE_ENV_NAME}"
+    for param, entry in data["parameters"].items():
+        # azd's ${NAME=default}: an app setting's parameter is read from the azd environment
+        # variable of the setting's own name, and falls back to the app's default.
+        match = re.fullmatch(r"\$\{(\w+)(?:=(.*))?\}", entry["value"])
+        assert match, f"{param}: {entry['value']!r}"
+        name, default = match.groups()
+        if name in SETTINGS:
+            assert settings[name] == param, f"{name} is not the setting of {param}"
+            assert default == SETTINGS[name], f"{param}: {default!r} != {SETTINGS[name]!r}"
+
+
+def test_the_deployed_package_leaves_the_infrastructure_and_azd_state_out():
+    ignored = (ROOT / ".funcignore").read_text(encoding="utf-8").split()
+
+    assert {"infra", "azure.yaml", ".azure"} <= set(ignored)
+
+
+def test_the_readme_deploy_section_names_every_parameter_and_output():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("\n## Deploy") : readme.index("\n## Layout")]
+    outputs = re.findall(r"^output (\w+) ", bicep_text(), re.MULTILINE)
+
+    missing = [name for name in [*params(), *outputs] if name not in section]
+
+    assert not missing, f"README's Deploy section does not mention {missing}"
