@@ -1,0 +1,79 @@
+"""``python -m bench [--quick] [--runs N] [--output PATH]``: run every benchmark, print the table.
+
+The full run writes BENCHMARKS.md; ``--quick`` is a smoke version (small tenants, two runs) that
+prints the table and writes only ``bench/results/``, unless ``--output`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import measure, report
+from bench.emulator_proc import EmulatorProcess
+
+FULL_SIZES = [measure.Size(1_000, 20), measure.Size(10_000, 200), measure.Size(100_000, 2_000)]
+QUICK_SIZES = [measure.Size(1_000, 20), measure.Size(10_000, 200)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small tenants, a smoke run")
+    parser.add_argument("--runs", type=int, default=None, help="runs per figure (default 5)")
+    parser.add_argument("--output", type=Path, default=None, help="the Markdown file to write")
+    parser.add_argument("--no-queue", action="store_true", help="skip the queue benchmark")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)  # the tables are the output; errors still show
+    runs = args.runs or (2 if args.quick else 5)
+    sizes = QUICK_SIZES if args.quick else FULL_SIZES
+    output = args.output or (None if args.quick else measure.ROOT / "BENCHMARKS.md")
+    results_dir = measure.ROOT / "bench" / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    results: dict[str, Any] = {
+        "meta": {
+            "command": " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])]),
+            "date": report.stamp(),
+            "runs": runs,
+            "pageSize": measure.PAGE_SIZE,
+            "seed": measure.SEED,
+        },
+        "sizes": [{"devices": s.devices, "tags": s.tags, "label": s.label} for s in sizes],
+        "requests": {},
+        "speed": {},
+        "memory": {},
+    }
+    memory_sizes = [sizes[0], sizes[-1]]
+    with EmulatorProcess() as emu:
+        for size in sizes:
+            step(f"Graph requests, {size.label} devices")
+            results["requests"][size.label] = measure.graph_requests(emu, size, runs)
+            step(f"reconcile time against the raw floor, {size.label} devices")
+            results["speed"][size.label] = measure.speed(emu, size, runs)
+        for size in memory_sizes:
+            step(f"peak memory, {size.label} devices")
+            results["memory"][size.label] = measure.memory(emu, size, runs)
+        step("cold start")
+        results["coldStart"] = measure.cold_start(emu, runs)
+        step("queue")
+        results["queue"] = [] if args.no_queue else measure.queue(emu, runs)
+        step(f"profile, {sizes[-1].label} devices")
+        results["profile"] = measure.profile(emu, sizes[-1], results_dir)
+    results["meta"]["seconds"] = time.perf_counter() - started
+    name = "quick" if args.quick else "full"
+    (results_dir / f"{name}.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    text = report.render(results)
+    print(text)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
+def step(text: str) -> None:
+    print(f"bench: {text} ...", file=sys.stderr, flush=True)

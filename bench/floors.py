@@ -1,0 +1,80 @@
+"""The lower bound on Graph requests for one reconcile, computed from the tenant, not the app.
+
+A reconcile must read every page of devices and every page of the groups it may adopt or manage,
+and must write each group that ends up created or changed at least once. Nothing else is needed:
+    pages of devices + pages of matching groups + groups written.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from shared.naming import NICKNAME_PREFIX
+
+GROUP_MAX_TOP = 999  # Graph's largest page of groups ($top)
+# The properties a write can change; anything else (timestamps the service keeps) is not a write.
+WRITABLE = (
+    "displayName",
+    "description",
+    "uniqueName",
+    "mailEnabled",
+    "mailNickname",
+    "securityEnabled",
+    "groupTypes",
+    "membershipRule",
+    "membershipRuleProcessingState",
+)
+
+
+@dataclass(frozen=True)
+class LowerBound:
+    device_pages: int
+    group_pages: int
+    writes: int
+
+    @property
+    def total(self) -> int:
+        return self.device_pages + self.group_pages + self.writes
+
+    def to_dict(self) -> dict[str, int]:
+        return {**asdict(self), "total": self.total}
+
+
+def pages(items: int, page_size: int) -> int:
+    """A list always takes one request, even when it is empty."""
+    return max(1, math.ceil(items / page_size))
+
+
+def may_concern_the_app(group: dict[str, Any]) -> bool:
+    """Dynamic groups (to adopt or keep) and groups carrying the app's nickname (drift)."""
+    nickname = (group.get("mailNickname") or "").casefold()
+    return "DynamicMembership" in (group.get("groupTypes") or []) or nickname.startswith(
+        NICKNAME_PREFIX.casefold()
+    )
+
+
+def groups_written(before: Iterable[dict[str, Any]], after: Iterable[dict[str, Any]]) -> int:
+    """Groups created, changed or deleted between two snapshots of a tenant."""
+    old = {g["id"]: tuple(repr(g.get(k)) for k in WRITABLE) for g in before}
+    new = {g["id"]: tuple(repr(g.get(k)) for k in WRITABLE) for g in after}
+    changed = sum(1 for gid, values in new.items() if old.get(gid) != values)
+    deleted = sum(1 for gid in old if gid not in new)
+    return changed + deleted
+
+
+def lower_bound(
+    devices: int,
+    device_page_size: int,
+    before: list[dict[str, Any]],
+    after: list[dict[str, Any]],
+) -> LowerBound:
+    """The fewest requests that take the tenant from ``before`` to ``after``."""
+    matching = sum(1 for g in before if may_concern_the_app(g))
+    return LowerBound(
+        device_pages=pages(devices, device_page_size),
+        group_pages=pages(matching, GROUP_MAX_TOP),
+        writes=groups_written(before, after),
+    )
