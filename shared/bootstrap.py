@@ -46,7 +46,8 @@ class Runtime:
         """The timer's job: one apply run. Raises if anything failed, so the run shows failed."""
         if past_due:
             log.info("reconcile: the timer is past due; running now")
-        report = await run_reconcile(self.settings, apply=True)
+        gateway, _ = self._shared()  # one Graph client for every run on this event loop
+        report = await run_reconcile(self.settings, apply=True, gateway=gateway)
         if not report.ok:
             raise ReconcileFailed(report.summary())
         return report

@@ -12,7 +12,7 @@ import fnmatch
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +33,25 @@ class Scenario:
     purchase_order_template: str
     tag_patterns: tuple[str, ...]
     purchase_order_patterns: tuple[str, ...]
+    _compiled: dict[Kind, re.Pattern[str] | None] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        # Glob patterns folded and compiled once: a run matches every tag against them.
+        for kind, patterns in (
+            (Kind.TAG, self.tag_patterns),
+            (Kind.PURCHASE_ORDER, self.purchase_order_patterns),
+        ):
+            joined = "|".join(fnmatch.translate(fold(pattern)) for pattern in patterns)
+            self._compiled[kind] = re.compile(joined) if joined else None
 
     def template(self, kind: Kind) -> str:
         return self.tag_template if kind is Kind.TAG else self.purchase_order_template
 
-    def matches(self, kind: Kind, value: str) -> bool:
-        patterns = self.tag_patterns if kind is Kind.TAG else self.purchase_order_patterns
-        folded = fold(value)
-        return any(fnmatch.fnmatchcase(folded, fold(pattern)) for pattern in patterns)
+    def matches(self, kind: Kind, value: str, folded: str | None = None) -> bool:
+        pattern = self._compiled[kind]
+        return bool(pattern and pattern.match(fold(value) if folded is None else folded))
 
 
 @dataclass(frozen=True)
@@ -58,8 +69,9 @@ class Catalogue:
 
     def scenario_for(self, kind: Kind, value: str) -> Scenario | None:
         """The first scenario whose patterns match, else the default one, else None."""
+        folded = fold(value)
         for scenario in self.scenarios:
-            if scenario.matches(kind, value):
+            if scenario.matches(kind, value, folded):
                 return scenario
         return self.get(self.default_scenario) if self.default_scenario else None
 

@@ -77,11 +77,16 @@ def group_spec(
 
 def drift_of(group: GroupSnapshot, spec: GroupSpec) -> list[str]:
     """How a managed group differs from its spec, in words; empty if it does not."""
+    canonical = group.membership_rule == spec.membership_rule
+    if canonical and group.dynamic and (group.processing_state or "On") == "On":
+        return []  # the common case, decided without parsing the rule
     problems = []
     if not group.dynamic:
         problems.append("membership is not dynamic")
-    target = parse_target(group.membership_rule)
-    if target is None or target.kind is not spec.kind or fold(target.value) != fold(spec.value):
+    target = None if canonical else parse_target(group.membership_rule)
+    if not canonical and (
+        target is None or target.kind is not spec.kind or fold(target.value) != fold(spec.value)
+    ):
         problems.append(f"rule is {group.membership_rule!r}, not {spec.membership_rule!r}")
     if (group.processing_state or "On") != "On":
         problems.append(f"rule processing is {group.processing_state}")
@@ -187,13 +192,32 @@ def _managed_entry(group: GroupSnapshot, create: PlanEntry, wanted: Wanted) -> P
     if spec.scenario and group.scenario and group.scenario != spec.scenario:
         notes.append(f"bound to scenario {group.scenario!r}, kept")
     drift = drift_of(group, spec)
-    found = replace(create, display_name=group.display_name, group_id=group.id)
+    name, group_id = group.display_name, group.id
     if not drift:
-        return replace(found, action=Action.UNCHANGED, reason="; ".join(notes))
+        return replace(
+            create,
+            action=Action.UNCHANGED,
+            reason="; ".join(notes),
+            display_name=name,
+            group_id=group_id,
+        )
     reason = "; ".join(drift + notes)
     if wanted.drift_policy == "repair":
-        return replace(found, action=Action.REPAIR, reason=reason, repair=repair_body(spec, group))
-    return replace(found, action=Action.DRIFT, reason=f"{reason} (DRIFT_POLICY=report)")
+        return replace(
+            create,
+            action=Action.REPAIR,
+            reason=reason,
+            display_name=name,
+            group_id=group_id,
+            repair=repair_body(spec, group),
+        )
+    return replace(
+        create,
+        action=Action.DRIFT,
+        reason=f"{reason} (DRIFT_POLICY=report)",
+        display_name=name,
+        group_id=group_id,
+    )
 
 
 def _orphans(

@@ -222,15 +222,19 @@ def _record_static_outcomes(report: Report) -> None:
 
 
 async def _apply(report: Report, graph: GraphGateway) -> None:
-    """Write every create and repair, a few at a time; a 403 stops the rest."""
-    limit = asyncio.Semaphore(WRITE_CONCURRENCY)
+    """Write every create and repair with a few workers; a 403 stops the rest.
+
+    A fixed set of workers takes the writes one by one, so a first run with thousands of groups
+    holds a few requests in flight, not a coroutine per write.
+    """
+    pending = iter([(i, e) for i, e in enumerate(report.entries) if e.action in WRITES])
     denied: list[PermissionDeniedError] = []
 
-    async def write(index: int, entry: PlanEntry) -> None:
-        async with limit:
+    async def worker() -> None:
+        for index, entry in pending:
             if denied:
                 report.outcomes[index] = "not attempted (permission missing)"
-                return
+                continue
             try:
                 report.outcomes[index] = await _write(entry, graph)
             except PermissionDeniedError as error:
@@ -241,7 +245,7 @@ async def _apply(report: Report, graph: GraphGateway) -> None:
                 report.outcomes[index] = f"failed: {error} ({kind})"
                 log.warning("apply: %s %s failed: %s", entry.action, entry.unique_name, error)
 
-    await asyncio.gather(*(write(i, e) for i, e in enumerate(report.entries) if e.action in WRITES))
+    await asyncio.gather(*(worker() for _ in range(WRITE_CONCURRENCY)))
     if denied:
         report.error = str(denied[0])
 
