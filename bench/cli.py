@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import measure, report
+from bench import layers, measure, report
 from bench.emulator_proc import EmulatorProcess
 
 FULL_SIZES = [measure.Size(1_000, 20), measure.Size(10_000, 200), measure.Size(100_000, 2_000)]
@@ -62,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
         results["coldStart"] = measure.cold_start(emu, runs)
         step("queue")
         results["queue"] = [] if args.no_queue else measure.queue(emu, runs)
+        step(f"the gap layer by layer, {sizes[-1].label} devices")
+        base_url = emu.load(
+            sizes[-1].devices, sizes[-1].tags, measure.SEED, page_size=measure.PAGE_SIZE
+        )
+        results["layers"] = layers.measure(base_url, runs)
         step(f"profile, {sizes[-1].label} devices")
         results["profile"] = measure.profile(emu, sizes[-1], results_dir)
     results["meta"]["seconds"] = time.perf_counter() - started

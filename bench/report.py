@@ -140,7 +140,27 @@ def _speed(results: dict[str, Any]) -> list[str]:
             f"| {size['devices']:,} | {app:.3f} | {raw:.3f} | {ratios:.2f} | {first:.2f} | "
             f"{target} |"
         )
-    return [*lines, "", "Ratio is the median of the per-run ratios.", ""]
+    return [*lines, "", "Ratio is the median of the per-run ratios.", "", *_layers(results)]
+
+
+def _layers(results: dict[str, Any]) -> list[str]:
+    layers = results.get("layers")
+    if not layers:
+        return []
+    floor = statistics.median(next(iter(layers.values())))
+    label = results["sizes"][-1]["label"]
+    lines = [
+        f"The gap layer by layer at {label} devices (`bench/layers.py`, also "
+        "`python -m bench.layers`): the same device pages, each line adding one layer of what the "
+        "app does, steady state, medians, order rotated each run.",
+        "",
+        "| Layer | Seconds | Times the first |",
+        "|---|---:|---:|",
+    ]
+    for name, values in layers.items():
+        value = statistics.median(values)
+        lines.append(f"| {name} | {value:.3f} | {value / floor:.2f} |")
+    return [*lines, ""]
 
 
 def _memory(results: dict[str, Any]) -> list[str]:
