@@ -6,66 +6,24 @@ Every test checks the promise made to ticketing systems: each request ends as ex
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import importlib
 import json
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
-from azure.storage.queue import QueueServiceClient
 
 from graph_emulator import Emulator
-from local_runner import Azurite, LocalHost
+from local_runner import Azurite
 from shared.naming import unique_name
 from shared.rules import Kind, build_rule
 from tests.integration.test_reconcile import gateway_patch, managed
+from tests.queue_app import QueueApp
 
 
-@dataclass
-class App:
-    host: LocalHost
-    service: QueueServiceClient
-    requests: str
-    results: str
-    emulator: Emulator
-
-    def send(self, *documents: Any) -> None:
-        """Put requests on the queue as a producer must: UTF-8 JSON, base64-encoded."""
-        for document in documents:
-            text = document if isinstance(document, str) else json.dumps(document)
-            self.send_bytes(text.encode("utf-8"))
-
-    def send_bytes(self, body: bytes) -> None:
-        client = self.service.get_queue_client(self.requests)
-        with contextlib.suppress(ResourceExistsError):
-            client.create_queue()
-        client.send_message(base64.b64encode(body).decode("ascii"))
-
-    def results_by_id(self) -> list[dict[str, Any]]:
-        return [json.loads(base64.b64decode(text)) for text in self._texts(self.results)]
-
-    def poison(self) -> list[bytes]:
-        return [base64.b64decode(text) for text in self._texts(f"{self.requests}-poison")]
-
-    def _texts(self, queue: str) -> list[str]:
-        client = self.service.get_queue_client(queue)
-        texts: list[str] = []
-        while True:
-            try:
-                batch = list(client.receive_messages(messages_per_page=32, max_messages=32))
-            except ResourceNotFoundError:
-                return texts
-            if not batch:
-                return texts
-            for message in batch:
-                texts.append(str(message.content))
-                client.delete_message(message)
+def send_all(app: QueueApp, *documents: Any) -> None:
+    for document in documents:
+        app.send(document)
 
 
 def request(tag: str, request_id: str, scenario: str = "user-driven", **extra: Any) -> dict:
@@ -73,48 +31,29 @@ def request(tag: str, request_id: str, scenario: str = "user-driven", **extra: A
 
 
 @pytest.fixture
-def make_app(
-    azurite: Azurite,
-    emulator: Emulator,
-    queue_names: Callable[[str], str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Callable[..., App]]:
-    hosts: list[LocalHost] = []
+def make_app(azurite: Azurite, emulator: Emulator) -> Iterator[Callable[..., QueueApp]]:
+    """The function app with these settings, on queues of its own, driven by the local host."""
+    apps: list[QueueApp] = []
 
-    def make(**env: str) -> App:
-        requests, results = queue_names("requests"), queue_names("results")
-        settings = {
-            "AzureWebJobsStorage": azurite.connection_string,
-            "GRAPH_BASE_URL": emulator.base_url,
-            "GRAPH_RETRY_DELAY_SECONDS": "0",
-            "REQUEST_QUEUE": requests,
-            "RESULT_QUEUE": results,
-            **env,
-        }
-        for name, value in settings.items():
-            monkeypatch.setenv(name, value)
-        sys.modules.pop("function_app", None)
-        module = importlib.import_module("function_app")
-        host = LocalHost(module.app, overrides={"visibilityTimeout": 0, "maxPollingInterval": 0.1})
-        hosts.append(host)
-        service = QueueServiceClient.from_connection_string(azurite.connection_string)
-        return App(host, service, requests, results, emulator)
+    def make(**env: str) -> QueueApp:
+        app = QueueApp.start(azurite.connection_string, emulator.base_url, **env)
+        apps.append(app)
+        return app
 
     yield make
-    for host in hosts:
-        host.close()
-    sys.modules.pop("function_app", None)
+    for app in apps:
+        app.close()
 
 
-def test_a_new_tag_is_created_and_a_second_request_finds_it(make_app):
+def test_a_new_tag_is_created_and_a_second_request_finds_it(make_app, emulator):
     app = make_app()
     app.send(request("SALES-UD", "INC-1", requestedBy="jane@contoso.example"))
     app.host.drain()
     app.send(request("sales-ud", "INC-2"))
     app.host.drain()
 
-    first, second = sorted(app.results_by_id(), key=lambda r: r["requestId"])
-    [group] = managed(app.emulator)
+    first, second = sorted(app.results(), key=lambda r: r["requestId"])
+    [group] = managed(emulator)
     assert first["status"] == "created"
     assert first["group"] == {
         "id": group["id"],
@@ -127,18 +66,18 @@ def test_a_new_tag_is_created_and_a_second_request_finds_it(make_app):
     assert app.poison() == []
 
 
-def test_a_drifted_group_is_repaired_and_answered_updated(make_app):
+def test_a_drifted_group_is_repaired_and_answered_updated(make_app, emulator):
     app = make_app(DRIFT_POLICY="repair")
     app.send(request("HR-UD", "INC-1"))
     app.host.drain()
-    [group] = managed(app.emulator)
-    gateway_patch(app.emulator, group["id"], {"membershipRuleProcessingState": "Paused"})
+    [group] = managed(emulator)
+    gateway_patch(emulator, group["id"], {"membershipRuleProcessingState": "Paused"})
     app.send(request("HR-UD", "INC-2"))
     app.host.drain()
 
-    results = {r["requestId"]: r for r in app.results_by_id()}
+    results = {r["requestId"]: r for r in app.results()}
     assert results["INC-2"]["status"] == "updated"
-    assert managed(app.emulator)[0]["membershipRuleProcessingState"] == "On"
+    assert managed(emulator)[0]["membershipRuleProcessingState"] == "On"
 
 
 def test_a_hand_made_group_is_answered_as_existing_and_nothing_is_created(make_app, emulator):
@@ -156,7 +95,7 @@ def test_a_hand_made_group_is_answered_as_existing_and_nothing_is_created(make_a
     app = make_app()
     app.send(request("kiosk-sd", "INC-9", scenario="self-deploying"))
     app.host.drain()
-    [result] = app.results_by_id()
+    [result] = app.results()
     assert result["status"] == "exists" and result["group"]["id"] == hand_made["id"]
     assert managed(emulator) == []
 
@@ -203,31 +142,31 @@ def test_a_hand_made_group_is_answered_as_existing_and_nothing_is_created(make_a
     ],
 )
 def test_each_invalid_request_is_rejected_once_with_its_reason_and_not_retried(
-    make_app, body, field, words
+    make_app, emulator, body, field, words
 ):
     app = make_app()
     app.send_bytes(body)
     outcomes = app.host.drain()
 
-    [result] = app.results_by_id()
+    [result] = app.results()
     assert result["status"] == "rejected"
     assert [e["field"] for e in result["errors"]].count(field) >= 1
     assert any(words in e["message"] for e in result["errors"])
     assert [o.status for o in outcomes] == ["succeeded"]  # completed, not retried
-    assert app.poison() == [] and managed(app.emulator) == []
+    assert app.poison() == [] and managed(emulator) == []
 
 
-def test_a_tag_bound_to_another_scenario_is_rejected_with_that_groups_name(make_app):
+def test_a_tag_bound_to_another_scenario_is_rejected_with_that_groups_name(make_app, emulator):
     app = make_app()
     app.send(request("LAB-01", "INC-1", scenario="pre-provisioning"))
     app.host.drain()
     app.send(request("LAB-01", "INC-2", scenario="user-driven"))
     app.host.drain()
-    results = {r["requestId"]: r for r in app.results_by_id()}
+    results = {r["requestId"]: r for r in app.results()}
     conflict = results["INC-2"]
     assert conflict["status"] == "rejected"
     assert "Autopilot - Pre-provisioned - LAB-01" in conflict["errors"][0]["message"]
-    assert len(managed(app.emulator)) == 1
+    assert len(managed(emulator)) == 1
 
 
 def test_a_transient_fault_is_retried_by_the_host_then_succeeds(make_app, emulator):
@@ -237,7 +176,7 @@ def test_a_transient_fault_is_retried_by_the_host_then_succeeds(make_app, emulat
     outcomes = app.host.drain()
 
     assert [o.status for o in outcomes] == ["failed", "succeeded"]
-    [result] = app.results_by_id()
+    [result] = app.results()
     assert result["status"] == "created"
     assert app.poison() == []
 
@@ -250,7 +189,7 @@ def test_retries_exhausted_answer_failed_and_move_the_request_to_poison(make_app
     outcomes = app.host.drain()
 
     assert [o.status for o in outcomes] == ["failed"] * 4 + ["poisoned"]
-    [result] = app.results_by_id()
+    [result] = app.results()
     assert result["status"] == "failed" and result["requestId"] == "INC-7"
     assert "poison" in result["errors"][0]["message"]
     assert [json.loads(body) for body in app.poison()] == [original]
@@ -262,30 +201,32 @@ def test_a_missing_permission_loses_no_request(make_app, emulator):
     app = make_app(GRAPH_MAX_RETRIES="0")
     app.send(request("FIN-UD", "INC-8"))
     app.host.drain()
-    [result] = app.results_by_id()
+    [result] = app.results()
     assert result["status"] == "failed"
     assert "Group.ReadWrite.All" in result["errors"][0]["message"]
     assert len(app.poison()) == 1
 
 
-def test_the_same_request_delivered_twice_makes_one_group(make_app):
+def test_the_same_request_delivered_twice_makes_one_group(make_app, emulator):
     app = make_app()
-    app.send(request("DUP-UD", "INC-1"), request("DUP-UD", "INC-1"))
+    send_all(app, request("DUP-UD", "INC-1"), request("DUP-UD", "INC-1"))
     app.host.drain()
-    statuses = sorted(r["status"] for r in app.results_by_id())
+    statuses = sorted(r["status"] for r in app.results())
     assert statuses == ["created", "exists"]
-    assert len(managed(app.emulator)) == 1
+    assert len(managed(emulator)) == 1
 
 
-def test_fifty_requests_for_five_tags_at_once_make_five_groups_and_fifty_answers(make_app):
+def test_fifty_requests_for_five_tags_at_once_make_five_groups_and_fifty_answers(
+    make_app, emulator
+):
     app = make_app()
     tags = [f"RING{i}-UD" for i in range(5)]
-    app.send(*(request(tags[i % 5], f"INC-{i:03d}") for i in range(50)))
+    send_all(app, *(request(tags[i % 5], f"INC-{i:03d}") for i in range(50)))
     outcomes = app.host.drain()
 
-    results = app.results_by_id()
+    results = app.results()
     assert sorted(r["requestId"] for r in results) == [f"INC-{i:03d}" for i in range(50)]
-    groups = managed(app.emulator)
+    groups = managed(emulator)
     assert len(groups) == 5
     ids = {g["uniqueName"]: g["id"] for g in groups}
     for result in results:
@@ -298,10 +239,10 @@ def test_fifty_requests_for_five_tags_at_once_make_five_groups_and_fifty_answers
 def test_under_replication_lag_concurrent_requests_still_make_one_group_each(make_app, emulator):
     emulator.set_lag(3600)  # the manual clock never moves: reads never show new groups
     app = make_app()
-    app.send(*(request(f"LAG{i % 3}-UD", f"INC-{i:02d}") for i in range(12)))
+    send_all(app, *(request(f"LAG{i % 3}-UD", f"INC-{i:02d}") for i in range(12)))
     app.host.drain(timeout=60)
 
-    results = app.results_by_id()
+    results = app.results()
     assert len(results) == 12 and len({r["requestId"] for r in results}) == 12
     assert len(managed(emulator)) == 3
     assert Counter(r["status"] for r in results)["created"] == 3
@@ -309,12 +250,21 @@ def test_under_replication_lag_concurrent_requests_still_make_one_group_each(mak
     assert app.poison() == []
 
 
-def test_the_request_command_queues_a_request_the_function_answers(make_app):
+def test_the_request_command_queues_a_request_the_function_answers(
+    make_app, azurite, emulator, monkeypatch
+):
     import io
 
     from shared.cli import main
 
     app = make_app()
+    for name, value in {
+        "AzureWebJobsStorage": azurite.connection_string,
+        "GRAPH_BASE_URL": emulator.base_url,
+        "REQUEST_QUEUE": app.request_queue,
+        "RESULT_QUEUE": app.result_queue,
+    }.items():
+        monkeypatch.setenv(name, value)
     out = io.StringIO()
     code = main(
         [
@@ -332,5 +282,5 @@ def test_the_request_command_queues_a_request_the_function_answers(make_app):
     )
     assert code == 0 and "queued request CLI-1" in out.getvalue()
     app.host.drain()
-    [result] = app.results_by_id()
+    [result] = app.results()
     assert (result["requestId"], result["status"]) == ("CLI-1", "created")

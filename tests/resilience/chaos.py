@@ -33,8 +33,8 @@ from shared.naming import fold, unique_name
 from shared.reconcile import run_reconcile
 from shared.rules import ALL_DEVICES_RULE, Kind, build_rule, parse_target
 from shared.settings import Settings
+from tests.queue_app import QueueApp
 from tests.resilience.checks import single_comparison
-from tests.resilience.queue_app import QueueApp
 
 BOTH_PERMISSIONS = ["DeviceManagementServiceConfig.Read.All", "Group.ReadWrite.All"]
 DEADLINE_SECONDS = 900.0  # a bound on waiting, never an expectation of speed

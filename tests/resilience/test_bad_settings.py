@@ -8,7 +8,7 @@ import pytest
 
 from shared.errors import SettingsError
 from shared.settings import SETTINGS, STORAGE_CONNECTION
-from tests.resilience.queue_app import load_function_app
+from tests.queue_app import load_function_app
 
 # setting -> values that must stop the app
 BAD_VALUES: dict[str, list[str]] = {

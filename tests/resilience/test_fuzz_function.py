@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.rules import Kind
+from tests.queue_app import QueueApp
 from tests.resilience.checks import ACCEPTED, check_answer, check_rule_targets
-from tests.resilience.queue_app import QueueApp
 from tests.resilience.strategies import messages
 
 QUEUE_LIMIT = 64 * 1024  # an Azure Storage queue message, as sent (base64 text)

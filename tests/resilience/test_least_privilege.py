@@ -11,7 +11,7 @@ import json
 import pytest
 
 from tests.conftest import device
-from tests.resilience.queue_app import QueueApp
+from tests.queue_app import QueueApp
 
 DEVICES = "DeviceManagementServiceConfig.Read.All"
 GROUPS = "Group.ReadWrite.All"

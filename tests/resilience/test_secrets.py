@@ -31,7 +31,7 @@ from shared.scenario_request import Delivery, HandmadeGroups, RequestContext, ha
 from shared.settings import Settings
 from shared.storage import queue_client, send_text_async
 from tests.conftest import device
-from tests.resilience.queue_app import QueueApp, environment
+from tests.queue_app import QueueApp, environment
 
 TOKEN = "eyJ0eXAi.SECRET-GRAPH-TOKEN-7f3a9c.sig"
 ACCOUNT = "secretacct"

@@ -1,8 +1,8 @@
 """The function app loaded with chosen settings, driven by the local host over Azurite.
 
-As ``tests/integration/test_queue.py``'s ``make_app``, but usable outside pytest too (the chaos
-command line): settings are set in the environment only while ``function_app`` is imported and
-the host reads them, then restored.
+Shared by the queue tests, the resilience tests and the chaos command line (so it works outside
+pytest): settings are set in the environment only while ``function_app`` is imported and the host
+reads them, then restored. Each app gets queues of its own on the shared Azurite.
 """
 
 from __future__ import annotations
