@@ -5,17 +5,13 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
 import cProfile
-import importlib
 import json
 import os
 import pstats
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,54 +170,29 @@ def cold_start(emu: EmulatorProcess, runs: int) -> list[dict[str, Any]]:
 # --- 5. Queue: scenario requests through the local runner and Azurite -------------------------
 
 
-@contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def queue(emu: EmulatorProcess, runs: int, requests: int = 1000, tags: int = 50) -> list[Any]:
-    from azure.storage.queue import QueueServiceClient
-
-    from local_runner import Azurite, LocalHost
+    from local_runner import Azurite
+    from tests.queue_app import QueueApp
 
     samples = []
     with Azurite() as azurite:
-        service = QueueServiceClient.from_connection_string(azurite.connection_string)
-        for run in range(runs):
+        for _ in range(runs):
             base_url = emu.load(1000, 0, SEED, page_size=PAGE_SIZE)  # no tag has a group yet
-            names = {
-                "REQUEST_QUEUE": f"bench-requests-{run}",
-                "RESULT_QUEUE": f"bench-results-{run}",
-            }
-            inbox = service.get_queue_client(names["REQUEST_QUEUE"])
-            inbox.create_queue()
-            for number in range(requests):
-                body = {
-                    "requestId": f"INC-{number:05d}",
-                    "scenario": "user-driven",
-                    "groupTag": f"QUEUE{number % tags:02d}-UD",
-                }
-                inbox.send_message(base64.b64encode(json.dumps(body).encode()).decode("ascii"))
-            env = {**app_env(base_url), "AzureWebJobsStorage": azurite.connection_string, **names}
-            with _environment(env):
-                sys.modules.pop("function_app", None)
-                module = importlib.import_module("function_app")
+            env = app_env(base_url)
+            env.pop("GRAPH_BASE_URL")
+            with QueueApp.start(azurite.connection_string, base_url, **env) as app:
+                for number in range(requests):
+                    app.send(
+                        {
+                            "requestId": f"INC-{number:05d}",
+                            "scenario": "user-driven",
+                            "groupTag": f"QUEUE{number % tags:02d}-UD",
+                        }
+                    )
                 emu.clear_requests()
-                with LocalHost(
-                    module.app, overrides={"visibilityTimeout": 0, "maxPollingInterval": 0.1}
-                ) as host:
-                    started = time.perf_counter()
-                    outcomes = host.drain(timeout=600)
-                    seconds = time.perf_counter() - started
+                started = time.perf_counter()
+                outcomes = app.host.drain(timeout=600)
+                seconds = time.perf_counter() - started
             log = emu.requests()
             samples.append(
                 {
@@ -237,7 +208,6 @@ def queue(emu: EmulatorProcess, runs: int, requests: int = 1000, tags: int = 50)
                     ),
                 }
             )
-        sys.modules.pop("function_app", None)
     return samples
 
 
