@@ -11,13 +11,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from dataclasses import dataclass, field
 from functools import partial
 
 from shared.errors import AppError
 from shared.graph import GraphGateway
 from shared.hostconfig import QueueHostSettings, load_queue_settings
 from shared.reconcile import Report, run_reconcile
-from shared.scenario_request import Delivery, HandmadeGroups, RequestContext, handle_message
+from shared.scenario_request import (
+    Delivery,
+    HandmadeGroups,
+    RecentlyCreated,
+    RequestContext,
+    handle_message,
+)
 from shared.settings import Settings
 from shared.storage import queue_client, send_text_async
 
@@ -28,25 +35,34 @@ class ReconcileFailed(AppError):
     """A timer run did not finish cleanly; the report's summary says why."""
 
 
+@dataclass
+class LoopState:
+    """What invocations on one event loop share: the Graph client and the request caches."""
+
+    gateway: GraphGateway
+    handmade: HandmadeGroups = field(default_factory=HandmadeGroups)
+    recent: RecentlyCreated = field(default_factory=RecentlyCreated)
+
+
 class Runtime:
     def __init__(self, settings: Settings, host: QueueHostSettings | None = None) -> None:
         self.settings = settings
         self.host = host or load_queue_settings()
-        self._per_loop: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, tuple[GraphGateway, HandmadeGroups]
-        ] = weakref.WeakKeyDictionary()
+        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState] = (
+            weakref.WeakKeyDictionary()
+        )
 
-    def _shared(self) -> tuple[GraphGateway, HandmadeGroups]:
+    def _shared(self) -> LoopState:
         loop = asyncio.get_running_loop()
         if loop not in self._per_loop:
-            self._per_loop[loop] = (GraphGateway.from_settings(self.settings), HandmadeGroups())
+            self._per_loop[loop] = LoopState(GraphGateway.from_settings(self.settings))
         return self._per_loop[loop]
 
     async def reconcile(self, *, past_due: bool = False) -> Report:
         """The timer's job: one apply run. Raises if anything failed, so the run shows failed."""
         if past_due:
             log.info("reconcile: the timer is past due; running now")
-        gateway, _ = self._shared()  # one Graph client for every run on this event loop
+        gateway = self._shared().gateway  # one Graph client for every run on this event loop
         report = await run_reconcile(self.settings, apply=True, gateway=gateway)
         if not report.ok:
             raise ReconcileFailed(report.summary())
@@ -55,16 +71,17 @@ class Runtime:
     async def handle_request(
         self, body: bytes, message_id: str | None, dequeue_count: int | None
     ) -> str:
-        gateway, handmade = self._shared()
+        shared = self._shared()
         results = queue_client(
             self.settings.storage, self.settings.result_queue, encoding=self.host.message_encoding
         )
         context = RequestContext(
             catalogue=self.settings.catalogue,
             drift_policy=self.settings.drift_policy,
-            gateway=gateway,
-            handmade=handmade,
+            gateway=shared.gateway,
+            handmade=shared.handmade,
             send_failed=partial(send_text_async, results),
+            recent=shared.recent,
         )
         delivery = Delivery(
             message_id, dequeue_count or 1, self.host.max_dequeue_count, self.settings.poison_queue

@@ -17,7 +17,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from shared.catalogue import Catalogue
@@ -85,6 +85,35 @@ class HandmadeGroups:
             return self._index
 
 
+class RecentlyCreated:
+    """Groups this process created, kept a few minutes, and a lock per key.
+
+    Requests for one value in one batch take turns, so the second finds the first's group instead
+    of sending a second upsert. And since Graph's reads lag behind its writes, a group this process
+    has just created is answered from here when the lookup does not show it yet, instead of the
+    message being retried until Graph catches up. Only what Graph returned on a 201 is kept.
+    """
+
+    def __init__(self, ttl_seconds: float = 300.0, clock: Callable[[], float] = time.monotonic):
+        self.ttl = ttl_seconds
+        self.clock = clock
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._groups: dict[str, tuple[float, GroupSnapshot]] = {}
+
+    def lock(self, key: str) -> asyncio.Lock:
+        return self._locks.setdefault(key, asyncio.Lock())
+
+    def get(self, key: str) -> GroupSnapshot | None:
+        kept = self._groups.get(key)
+        if kept is None or self.clock() - kept[0] > self.ttl:
+            self._groups.pop(key, None)
+            return None
+        return kept[1]
+
+    def remember(self, key: str, group: GroupSnapshot) -> None:
+        self._groups[key] = (self.clock(), group)
+
+
 @dataclass
 class RequestContext:
     catalogue: Catalogue
@@ -92,6 +121,7 @@ class RequestContext:
     gateway: GraphGateway
     handmade: HandmadeGroups
     send_failed: Callable[[str], Awaitable[object]]
+    recent: RecentlyCreated = field(default_factory=RecentlyCreated)
 
 
 async def handle_message(body: bytes, delivery: Delivery, context: RequestContext) -> str:
@@ -186,7 +216,20 @@ async def serve(request: ScenarioRequest, delivery: Delivery, context: RequestCo
     except UnsafeValueError as error:
         return result("rejected", errors=[FieldError(field, str(error))])
 
-    existing = await context.gateway.find_group(spec.unique_name)
+    async with context.recent.lock(spec.unique_name):
+        return await _ensure(spec, request, delivery, context, result)
+
+
+async def _ensure(
+    spec: GroupSpec,
+    request: ScenarioRequest,
+    delivery: Delivery,
+    context: RequestContext,
+    result: Callable[..., Result],
+) -> Result:
+    """The group for ``spec`` exists once this returns: found, adopted, or created."""
+    key = spec.unique_name
+    existing = await context.gateway.find_group(key) or context.recent.get(key)
     if existing is not None:
         return await _existing(existing, spec, request, context, result)
     adopted = await _adoptable(spec, context)
@@ -201,10 +244,12 @@ async def serve(request: ScenarioRequest, delivery: Delivery, context: RequestCo
         )
     upsert = await context.gateway.upsert_group(spec)
     if upsert.created:
+        if upsert.group is not None:
+            context.recent.remember(key, upsert.group)
         return result("created", group=group_view(upsert.group, spec))
     # 204: a group with this key already existed (an overlapping request or run made it), but
     # the lookup above did not show it yet: Graph's reads lag behind its writes.
-    shown = await context.gateway.find_group(spec.unique_name)
+    shown = await context.gateway.find_group(key)
     if shown is not None:
         return await _existing(shown, spec, request, context, result)
     if not delivery.last:
