@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import statistics
 import time
@@ -83,6 +84,7 @@ def measure(base_url: str, runs: int) -> dict[str, list[float]]:
     for run in range(runs):
         rotated = LAYERS[run % len(LAYERS) :] + LAYERS[: run % len(LAYERS)]
         for name, layer in rotated:
+            gc.collect()
             started = time.perf_counter()
             layer(base_url)
             samples[name].append(time.perf_counter() - started)

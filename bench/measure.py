@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
+import gc
 import json
 import os
 import pstats
@@ -24,6 +25,9 @@ from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE_SIZE = 1000  # Intune's page of Autopilot devices
+# Timings of a fraction of a second on a 2-core machine shared with the emulator process move by a
+# tenth or more from run to run; the speed and layer figures take medians of more runs.
+TIMING_RUNS = 11
 SEED = 7
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
 
@@ -106,6 +110,7 @@ def speed(emu: EmulatorProcess, size: Size, runs: int) -> list[dict[str, Any]]:
         order = ("raw", "app") if run % 2 == 0 else ("app", "raw")
         sample: dict[str, Any] = {}
         for who in order:
+            gc.collect()  # neither side pays for the other's garbage
             if who == "raw":
                 started = time.perf_counter()
                 raw = rawclient.observe(base_url)
