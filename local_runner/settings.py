@@ -117,8 +117,8 @@ def queue_options(
     return replace(QueueOptions(), **values)
 
 
-def read_host_json(path: Path) -> dict[str, Any]:
-    """Parse host.json; a missing file means the host's defaults."""
+def _read_json_object(path: Path) -> dict[str, Any]:
+    """A JSON object from a file; a missing file is an empty object."""
     if not path.exists():
         return {}
     try:
@@ -130,15 +130,14 @@ def read_host_json(path: Path) -> dict[str, Any]:
     return data
 
 
+def read_host_json(path: Path) -> dict[str, Any]:
+    """Parse host.json; a missing file means the host's defaults."""
+    return _read_json_object(path)
+
+
 def read_local_settings(path: Path) -> dict[str, str]:
     """``Values`` of a local.settings.json (Core Tools' app settings file), or nothing."""
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise ConfigurationError(f"{path} is not valid JSON: {e}") from e
-    values = data.get("Values", {}) if isinstance(data, dict) else {}
+    values = _read_json_object(path).get("Values", {})
     if not isinstance(values, dict):
         raise ConfigurationError(f"{path}: Values must be an object")
     for key, value in values.items():
