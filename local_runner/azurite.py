@@ -1,11 +1,13 @@
-"""Start and stop Azurite's queue service for tests and the local demo.
+"""Start and stop Azurite's blob and queue services for tests and the local demo.
 
 Azurite is Microsoft's storage emulator. It is installed from npm at a pinned
 version (see ``package.json``; ``npm ci`` puts it in ``node_modules``) rather than
 being assumed on PATH, so every machine and CI run the same emulator.
 
 It is started on port 0 and the port it reports is read back from its output:
-that avoids the race of picking a free port first and binding it later.
+that avoids the race of picking a free port first and binding it later. The queue service
+carries the app's requests and results; the blob service holds the leases that serialise writes
+(the host's timer lock, and the app's lock per Enrollment Status Page).
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ DEV_ACCOUNT_NAME = "devstoreaccount1"
 DEV_ACCOUNT_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
+DEFAULT_BLOB_PORT = 10000
 DEFAULT_QUEUE_PORT = 10001
 
-_LISTENING = re.compile(r"Queue service successfully listens on https?://[^:\s]+:(\d+)")
+_LISTENING = re.compile(
+    r"Azurite (Blob|Queue) service is successfully listening at https?://[^:\s]+:(\d+)"
+)
 
 
 class AzuriteError(RuntimeError):
@@ -43,12 +48,15 @@ def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-def connection_string_for(port: int, host: str = "127.0.0.1") -> str:
-    """A queue-only connection string for the development account on ``host:port``."""
+def connection_string_for(port: int, host: str = "127.0.0.1", blob_port: int | None = None) -> str:
+    """A connection string for the development account: queues on ``port``, blobs on
+    ``blob_port`` (left out when None)."""
+    blob = f"BlobEndpoint=http://{host}:{blob_port}/{DEV_ACCOUNT_NAME};" if blob_port else ""
     return (
         "DefaultEndpointsProtocol=http;"
         f"AccountName={DEV_ACCOUNT_NAME};"
         f"AccountKey={DEV_ACCOUNT_KEY};"
+        f"{blob}"
         f"QueueEndpoint=http://{host}:{port}/{DEV_ACCOUNT_NAME};"
     )
 
@@ -64,7 +72,7 @@ def expand_development_storage(connection_string: str, azurite: Azurite | None =
         return connection_string
     if azurite is not None:
         return azurite.connection_string
-    return connection_string_for(DEFAULT_QUEUE_PORT)
+    return connection_string_for(DEFAULT_QUEUE_PORT, blob_port=DEFAULT_BLOB_PORT)
 
 
 def is_development_storage(connection_string: str) -> bool:
@@ -74,7 +82,9 @@ def is_development_storage(connection_string: str) -> bool:
 
 
 class Azurite:
-    """One Azurite queue service on 127.0.0.1, in memory, for the life of this object.
+    """One Azurite (blob and queue services) on 127.0.0.1, in memory, for the life of this object.
+
+    Azurite's launcher also starts its table service (on a port of its own); nothing uses it.
 
     ``--skipApiVersionCheck`` is needed because the Python SDK speaks a newer
     storage API version than Azurite 3.35 knows; ``--loose`` ignores headers it
@@ -95,19 +105,32 @@ class Azurite:
         self._memory_limit_mb = memory_limit_mb
         self._process: subprocess.Popen[bytes] | None = None
         self._workdir: Path | None = None
-        self._port: int | None = None
+        self._ports: dict[str, int] = {}
 
     @property
     def executable(self) -> Path:
-        """The npm-installed ``azurite-queue`` launcher."""
-        return self._root / "node_modules" / ".bin" / "azurite-queue"
+        """The npm-installed ``azurite`` launcher."""
+        return self._root / "node_modules" / ".bin" / "azurite"
+
+    def _service_port(self, service: str) -> int:
+        if service not in self._ports:
+            raise AzuriteError("Azurite is not running: call start() first")
+        return self._ports[service]
 
     @property
     def port(self) -> int:
         """The port the queue service listens on (only once started)."""
-        if self._port is None:
-            raise AzuriteError("Azurite is not running: call start() first")
-        return self._port
+        return self._service_port("Queue")
+
+    @property
+    def blob_port(self) -> int:
+        """The port the blob service listens on (only once started)."""
+        return self._service_port("Blob")
+
+    @property
+    def blob_endpoint(self) -> str:
+        """The blob service URL including the account path segment."""
+        return f"http://{self._host}:{self.blob_port}/{DEV_ACCOUNT_NAME}"
 
     @property
     def queue_endpoint(self) -> str:
@@ -117,7 +140,7 @@ class Azurite:
     @property
     def connection_string(self) -> str:
         """A connection string for the development account on this instance."""
-        return connection_string_for(self.port, self._host)
+        return connection_string_for(self.port, self._host, self.blob_port)
 
     @property
     def log_path(self) -> Path | None:
@@ -136,9 +159,17 @@ class Azurite:
         self._workdir = Path(tempfile.mkdtemp(prefix="azurite-"))
         command = [
             str(self.executable),
+            "--blobHost",
+            self._host,
+            "--blobPort",
+            "0",
             "--queueHost",
             self._host,
             "--queuePort",
+            "0",
+            "--tableHost",
+            self._host,
+            "--tablePort",
             "0",
             "--inMemoryPersistence",
             "--extentMemoryLimit",
@@ -159,22 +190,23 @@ class Azurite:
             )
         log.debug("azurite: started pid %d, log %s", self._process.pid, log_path)
         try:
-            self._port = self._wait_for_port(log_path)
-            self._wait_until_accepting(self._port)
+            self._ports = self._wait_for_ports(log_path)
+            for port in self._ports.values():
+                self._wait_until_accepting(port)
         except BaseException:
             self.stop()
             raise
-        log.info("azurite: queue service on %s", self.queue_endpoint)
+        log.info("azurite: queues on %s, blobs on %s", self.queue_endpoint, self.blob_endpoint)
         return self
 
-    def _wait_for_port(self, log_path: Path) -> int:
+    def _wait_for_ports(self, log_path: Path) -> dict[str, int]:
         deadline = time.monotonic() + self._startup_timeout
         assert self._process is not None
         while time.monotonic() < deadline:
             text = log_path.read_text(errors="replace")
-            match = _LISTENING.search(text)
-            if match:
-                return int(match.group(1))
+            ports = {match[1]: int(match[2]) for match in _LISTENING.finditer(text)}
+            if len(ports) == 2:
+                return ports
             if self._process.poll() is not None:
                 raise AzuriteError(
                     f"Azurite exited with code {self._process.returncode} before listening:\n{text}"
@@ -209,7 +241,7 @@ class Azurite:
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
-        self._port = None
+        self._ports = {}
 
     def __enter__(self) -> Azurite:
         return self.start()

@@ -108,8 +108,10 @@ def test_identity_based_connections_are_refused_clearly() -> None:
 
 
 def test_development_storage_expands_to_the_emulator() -> None:
-    assert expand_development_storage("UseDevelopmentStorage=true") == connection_string_for(10001)
-    assert f"AccountName={DEV_ACCOUNT_NAME};" in connection_string_for(10001)
+    assert expand_development_storage("UseDevelopmentStorage=true") == connection_string_for(
+        10001, blob_port=10000
+    )
+    assert f"AccountName={DEV_ACCOUNT_NAME};" in connection_string_for(10001, blob_port=10000)
     assert expand_development_storage("AccountName=x") == "AccountName=x"
 
 

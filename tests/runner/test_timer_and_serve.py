@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+import uuid
 from collections.abc import Callable
 
 import azure.functions as func
@@ -152,3 +153,19 @@ def test_timers_use_the_apps_ncrontab_schedule_by_default() -> None:
     schedule = ncrontab_parser()("0 */5 * * * *")
     after = dt.datetime(2026, 1, 1, 10, 2, 3, tzinfo=dt.UTC)
     assert schedule.next_after(after) == dt.datetime(2026, 1, 1, 10, 5, 0, tzinfo=dt.UTC)
+
+
+def test_azurite_serves_blobs_beside_queues_on_one_connection_string(azurite: Azurite) -> None:
+    """Leases (the timer lock, the lock per Enrollment Status Page) need the blob service."""
+    from azure.storage.blob import BlobServiceClient
+
+    service = BlobServiceClient.from_connection_string(azurite.connection_string)
+    container = service.get_container_client(f"leases-{uuid.uuid4().hex[:8]}")
+    container.create_container()
+    blob = container.get_blob_client("probe")
+    blob.upload_blob(b"")
+    lease = blob.acquire_lease(lease_duration=15)
+    assert blob.get_blob_properties().lease.state == "leased"
+    lease.release()
+    assert azurite.blob_endpoint.endswith("/devstoreaccount1")
+    assert azurite.blob_port != azurite.port
