@@ -5,7 +5,7 @@ Settings are read and validated here, at start: a bad one stops the app with its
 
 import azure.functions as func
 
-from shared.bootstrap import load_runtime
+from shared.shell.bootstrap import load_runtime
 
 runtime = load_runtime()
 settings = runtime.settings

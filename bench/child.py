@@ -4,7 +4,7 @@ Modes:
   bare             import the app's four run-time dependencies, nothing else
   import           import ``function_app`` (settings, bindings, the Graph boundary)
   first-reconcile  import ``function_app``, then the timer's first reconcile
-  reconcile        one reconcile (apply) through ``shared.reconcile``: peak memory
+  reconcile        one reconcile (apply) through ``shared.shell.reconcile``: peak memory
 
 Memory, one method throughout: the resident set's high-water mark of this process, VmHWM in
 /proc/self/status, in KiB. (Not ``getrusage(RUSAGE_SELF).ru_maxrss``: on Linux it keeps the
@@ -73,8 +73,8 @@ def first_reconcile() -> dict[str, Any]:
 
 
 def reconcile() -> dict[str, Any]:
-    from shared.reconcile import run_reconcile
-    from shared.settings import Settings
+    from shared.config.settings import Settings
+    from shared.shell.reconcile import run_reconcile
 
     settings = Settings.from_env()
     whole_peak = _status_kib("VmHWM")

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from shared.naming import NICKNAME_PREFIX
+from shared.core.naming import NICKNAME_PREFIX
 
 GROUP_MAX_TOP = 999  # Graph's largest page of groups ($top)
 # The properties a write can change; anything else (timestamps the service keeps) is not a write.

@@ -25,9 +25,12 @@ from collections.abc import Callable
 import httpx
 
 from bench.emulator_proc import EmulatorProcess
-from shared.graph import DEVELOPMENT_TOKEN, DEVICE_FIELDS, GraphGateway
-from shared.reconcile import observe_devices, run_reconcile
-from shared.settings import Settings
+from shared.config.settings import Settings
+from shared.graph.client import DEVELOPMENT_TOKEN
+from shared.graph.devices import DEVICE_FIELDS
+from shared.graph.gateway import GraphGateway
+from shared.shell.observe import observe_devices
+from shared.shell.reconcile import run_reconcile
 
 HEADERS = {"Authorization": f"Bearer {DEVELOPMENT_TOKEN}"}
 QUERY = "/deviceManagement/windowsAutopilotDeviceIdentities?$select=" + ",".join(DEVICE_FIELDS)

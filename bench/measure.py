@@ -20,8 +20,9 @@ from typing import Any
 from bench import rawclient
 from bench.emulator_proc import EmulatorProcess
 from bench.floors import lower_bound
-from shared.reconcile import Report, run_reconcile
-from shared.settings import Settings
+from shared.config.settings import Settings
+from shared.shell.reconcile import run_reconcile
+from shared.shell.report import Report
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE_SIZE = 1000  # Intune's page of Autopilot devices

@@ -16,9 +16,11 @@ from typing import Any
 
 import httpx
 
-from shared.graph import DEVELOPMENT_TOKEN, DEVICE_FIELDS, GROUP_FIELDS
-from shared.naming import fold
-from shared.reconcile import GROUP_FILTER
+from shared.core.naming import fold
+from shared.graph.client import DEVELOPMENT_TOKEN
+from shared.graph.devices import DEVICE_FIELDS
+from shared.graph.groups import GROUP_FIELDS
+from shared.shell.observe import GROUP_FILTER
 
 DEVICES_PATH = "/deviceManagement/windowsAutopilotDeviceIdentities"
 

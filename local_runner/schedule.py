@@ -7,7 +7,7 @@ Polling follows the host's randomized exponential back-off: right after a
 poll that found messages the next wait is the 100 ms minimum; each empty poll
 after that roughly doubles it, up to host.json's ``maxPollingInterval``.
 
-Timers use the function's NCRONTAB schedule through ``shared.ncrontab`` (the
+Timers use the function's NCRONTAB schedule through ``shared.config.ncrontab`` (the
 app's own parser) unless the caller passes another parser, such as
 ``every(seconds)`` for a demo that should fire more often than its schedule.
 """
@@ -71,12 +71,12 @@ def every(seconds: float) -> ScheduleParser:
 
 
 def ncrontab_parser() -> ScheduleParser:
-    """The app's NCRONTAB parser (``shared.ncrontab.parse``)."""
+    """The app's NCRONTAB parser (``shared.config.ncrontab.parse``)."""
     try:
-        from shared import ncrontab
+        from shared.config import ncrontab
     except ImportError as e:
         raise ConfigurationError(
-            "timer schedules need shared.ncrontab (parse); pass a schedule parser or "
+            "timer schedules need shared.config.ncrontab (parse); pass a schedule parser or "
             "--timer-every SECONDS instead"
         ) from e
     parse: ScheduleParser = ncrontab.parse

@@ -1,11 +1,13 @@
 """Autopilot group manager: keeps one Entra dynamic device group per Autopilot group tag.
 
-Layout (observe, plan, apply):
+Layers, each importing only from those below it (``import-linter`` enforces it, see
+pyproject.toml):
 
-- ``settings``, ``catalogue``: what is wanted, read and validated once.
-- ``rules``, ``naming``: how a wanted group is written (rule, names, identity key).
-- ``planner``: the pure core; decides create/adopt/repair/unchanged/skip from observations.
-- ``graph``: the only module that speaks to Microsoft Graph (msgraph-sdk).
-- ``storage``: the only module that speaks to Azure Storage queues.
-- ``reconcile``, ``scenario_request``: the imperative shell the functions and the CLI call.
+- ``shell``: the imperative shell. Each way in (the timer's reconcile, a queue request, the
+  command line, the permission grant) observes, plans with the core, applies, and reports.
+- ``graph`` and ``storage``: the boundaries to Microsoft Graph and to Azure Storage; the only
+  packages that import their SDKs.
+- ``config``: settings, read once from the environment and validated.
+- ``core``: the pure core: rules, names, the model, the catalogue, the planner, the request
+  schema and answers. No I/O, no clock, no SDK types.
 """

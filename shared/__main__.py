@@ -1,7 +1,7 @@
-"""``python -m shared``: see ``shared.cli``."""
+"""``python -m shared``: see ``shared.shell.cli``."""
 
 import sys
 
-from shared.cli import main
+from shared.shell.cli import main
 
 sys.exit(main())

@@ -14,7 +14,7 @@ import pytest
 
 from graph_emulator import Emulator, ManualClock
 from local_runner.azurite import Azurite
-from shared.settings import Settings
+from shared.config.settings import Settings
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

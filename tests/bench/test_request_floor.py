@@ -14,7 +14,8 @@ import pytest
 
 from bench.floors import lower_bound
 from graph_emulator import Emulator, generate_tenant
-from shared.reconcile import Report, run_reconcile
+from shared.shell.reconcile import run_reconcile
+from shared.shell.report import Report
 from tests.conftest import settings_for
 
 DEVICES, TAGS, PAGE_SIZE = 1000, 50, 100

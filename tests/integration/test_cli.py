@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from shared.cli import EXIT_FAILED, EXIT_OK, EXIT_UNSAFE, EXIT_USAGE, main
+from shared.shell.cli import EXIT_FAILED, EXIT_OK, EXIT_UNSAFE, EXIT_USAGE, main
 from tests.conftest import device
 
 

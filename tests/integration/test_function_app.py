@@ -10,7 +10,7 @@ from types import ModuleType
 import pytest
 from azure.functions.timer import TimerRequest
 
-from shared.errors import SettingsError
+from shared.core.errors import SettingsError
 from tests.conftest import device
 
 

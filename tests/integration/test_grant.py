@@ -11,9 +11,10 @@ import pytest
 
 from graph_emulator import Emulator
 from graph_emulator.service_principals import GRAPH_APP_ROLES, GRAPH_SP_ID
-from shared import cli
-from shared.grant import grant_permissions
-from shared.graph import GraphGateway, RoleAssignment
+from shared.graph.gateway import GraphGateway
+from shared.graph.principals import RoleAssignment
+from shared.shell import cli
+from shared.shell.grant import grant_permissions
 from tests.conftest import settings_for
 
 ADMIN = ["Application.Read.All", "AppRoleAssignment.ReadWrite.All"]

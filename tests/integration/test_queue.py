@@ -15,8 +15,8 @@ import pytest
 
 from graph_emulator import Emulator
 from local_runner import Azurite
-from shared.naming import unique_name
-from shared.rules import Kind, build_rule
+from shared.core.naming import unique_name
+from shared.core.rules import Kind, build_rule
 from tests.integration.test_reconcile import gateway_patch, managed
 from tests.queue_app import QueueApp
 
@@ -278,7 +278,7 @@ def test_the_request_command_queues_a_request_the_function_answers(
 ):
     import io
 
-    from shared.cli import main
+    from shared.shell.cli import main
 
     app = make_app()
     for name, value in {

@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 
 from graph_emulator import Emulator
-from shared.graph import GraphGateway
-from shared.naming import unique_name
-from shared.reconcile import GROUP_FILTER, Report, run_reconcile
-from shared.rules import Kind, build_rule
+from shared.core.naming import unique_name
+from shared.core.rules import Kind, build_rule
+from shared.graph.gateway import GraphGateway
+from shared.shell.observe import GROUP_FILTER
+from shared.shell.reconcile import run_reconcile
+from shared.shell.report import Report
 from tests.conftest import device, settings_for
 
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
@@ -225,7 +227,7 @@ def test_throttling_is_survived_in_every_retry_after_form(emulator, form):
 
 
 def test_fractional_retry_after_is_honoured_not_replaced_by_backoff():
-    from shared.graph import GraphRetryHandler, parse_retry_after
+    from shared.graph.middleware import GraphRetryHandler, parse_retry_after
 
     assert parse_retry_after("2.128") == pytest.approx(2.128)
     assert parse_retry_after("7") == 7
@@ -312,7 +314,7 @@ def _volatile(group: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_graph_errors_become_our_own_with_graphs_code_and_message(emulator):
-    from shared.errors import PermanentGraphError, TransientGraphError
+    from shared.core.errors import PermanentGraphError, TransientGraphError
 
     async def list_with(odata_filter: str) -> None:
         async with GraphGateway.from_settings(

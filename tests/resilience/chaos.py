@@ -29,10 +29,10 @@ from typing import Any
 
 from graph_emulator import FAULT_KINDS, Emulator, ManualClock
 from local_runner import Azurite, InvocationOutcome
-from shared.naming import fold, unique_name
-from shared.reconcile import run_reconcile
-from shared.rules import ALL_DEVICES_RULE, Kind, build_rule, parse_target
-from shared.settings import Settings
+from shared.config.settings import Settings
+from shared.core.naming import fold, unique_name
+from shared.core.rules import ALL_DEVICES_RULE, Kind, build_rule, parse_target
+from shared.shell.reconcile import run_reconcile
 from tests.queue_app import QueueApp
 from tests.resilience.checks import single_comparison
 

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from graph_emulator import comparisons, parse_rule
-from shared.naming import fold
-from shared.rules import PREFIXES, Kind
+from shared.core.naming import fold
+from shared.core.rules import PREFIXES, Kind
 
 ACCEPTED = ("created", "exists", "updated")
 

@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from graph_emulator import RuleSyntaxError, parse_rule
-from shared.errors import PermanentGraphError
-from shared.graph import UpsertResult
-from shared.model import GroupSnapshot, GroupSpec
+from shared.core.errors import PermanentGraphError
+from shared.core.model import GroupSnapshot, GroupSpec
+from shared.graph.groups import UpsertResult, snapshot
 
 
 class FakeGateway:
@@ -26,12 +26,12 @@ class FakeGateway:
         key = unique_name.casefold()
         for item in self.groups.values():
             if (item.get("uniqueName") or "").casefold() == key:
-                return GroupSnapshot.from_graph(item)
+                return snapshot(item)
         return None
 
     async def get_group(self, group_id: str) -> GroupSnapshot | None:
         item = self.groups.get(group_id)
-        return GroupSnapshot.from_graph(item) if item else None
+        return snapshot(item) if item else None
 
     async def group_pages(self, odata_filter: str) -> AsyncIterator[list[dict[str, Any]]]:
         yield [dict(item) for item in self.groups.values()]
@@ -46,7 +46,7 @@ class FakeGateway:
             raise PermanentGraphError(f"create a group: Graph answered 400: {error}") from error
         item = {**body, "id": f"group-{next(self._ids)}", "uniqueName": spec.unique_name}
         self.groups[item["id"]] = item
-        return UpsertResult(created=True, group=GroupSnapshot.from_graph(item))
+        return UpsertResult(created=True, group=snapshot(item))
 
     async def update_group(self, group_id: str, changes: dict[str, Any]) -> None:
         self.groups[group_id].update(changes)

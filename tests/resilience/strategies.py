@@ -12,8 +12,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from shared.catalogue import SHIPPED_CATALOGUE, load_catalogue
-from shared.requests import MAX_VALUE, REQUEST_FIELDS
+from shared.config.catalogue_file import SHIPPED_CATALOGUE, load_catalogue
+from shared.core.requests import MAX_VALUE, REQUEST_FIELDS
 
 SCENARIOS = load_catalogue(SHIPPED_CATALOGUE).keys()
 

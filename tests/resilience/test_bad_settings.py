@@ -1,13 +1,13 @@
 """Bad settings stop the app at start, through ``function_app`` as the host loads it, with the
-setting named. The table must cover every setting in ``shared.settings.SETTINGS``.
+setting named. The table must cover every setting in ``shared.config.settings.SETTINGS``.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from shared.errors import SettingsError
-from shared.settings import SETTINGS, STORAGE_CONNECTION
+from shared.config.settings import SETTINGS, STORAGE_CONNECTION
+from shared.core.errors import SettingsError
 from tests.queue_app import load_function_app
 
 # setting -> values that must stop the app

@@ -15,8 +15,10 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.scenario_request import Delivery, HandmadeGroups, RequestContext, handle_message
-from shared.settings import Settings
+from shared.config.settings import Settings
+from shared.shell.memory import HandmadeGroups
+from shared.shell.reconcile import wanted_from
+from shared.shell.request import Delivery, RequestContext, handle_message
 from tests.resilience.checks import check_answer
 from tests.resilience.fakes import FakeGateway
 from tests.resilience.strategies import messages, near_requests
@@ -34,8 +36,7 @@ def fresh_context() -> RequestContext:
         raise AssertionError("a request failed on its last delivery without a Graph fault")
 
     return RequestContext(
-        catalogue=Settings.from_env({}).catalogue,
-        drift_policy="report",
+        wanted=wanted_from(Settings.from_env({})),
         gateway=FakeGateway(),  # type: ignore[arg-type]
         handmade=HandmadeGroups(),
         send_failed=send_failed,

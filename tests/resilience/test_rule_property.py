@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from shared.catalogue import SHIPPED_CATALOGUE, load_catalogue
-from shared.planner import group_spec
-from shared.requests import InvalidRequest, parse_request
-from shared.rules import Kind, UnsafeValueError
+from shared.config.catalogue_file import SHIPPED_CATALOGUE, load_catalogue
+from shared.core.planner import group_spec
+from shared.core.requests import InvalidRequest, parse_request
+from shared.core.rules import Kind, UnsafeValueError
 from tests.resilience.checks import check_rule_targets
 from tests.resilience.strategies import INJECTIONS, values
 

@@ -24,12 +24,14 @@ from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
 
 from local_runner import Azurite
-from shared.errors import PermanentGraphError, SettingsError
-from shared.graph import DEVELOPMENT_TOKEN, GraphGateway, LoopbackTokenProvider, build_client
-from shared.reconcile import run_reconcile
-from shared.scenario_request import Delivery, HandmadeGroups, RequestContext, handle_message
-from shared.settings import Settings
-from shared.storage import queue_client, send_text_async
+from shared.config.settings import Settings
+from shared.core.errors import PermanentGraphError, SettingsError
+from shared.graph.client import DEVELOPMENT_TOKEN, LoopbackTokenProvider, build_client
+from shared.graph.gateway import GraphGateway
+from shared.shell.memory import HandmadeGroups
+from shared.shell.reconcile import run_reconcile, wanted_from
+from shared.shell.request import Delivery, RequestContext, handle_message
+from shared.storage.queues import queue_client, send_text_async
 from tests.conftest import device
 from tests.queue_app import QueueApp, environment
 
@@ -102,8 +104,7 @@ def test_a_run_with_a_credential_and_a_connection_string_logs_and_reports_neithe
             report = await run_reconcile(settings, apply=True, gateway=gateway)
             outputs.extend([json.dumps(report.to_dict()), report.summary()])
             context = RequestContext(
-                catalogue=settings.catalogue,
-                drift_policy="report",
+                wanted=wanted_from(settings),
                 gateway=gateway,
                 handmade=HandmadeGroups(),
                 send_failed=partial(

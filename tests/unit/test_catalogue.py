@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from shared.catalogue import SHIPPED_CATALOGUE, load_catalogue, parse_catalogue
-from shared.errors import CatalogueError
-from shared.rules import Kind
+from shared.config.catalogue_file import SHIPPED_CATALOGUE, load_catalogue
+from shared.core.catalogue import parse_catalogue
+from shared.core.errors import CatalogueError
+from shared.core.rules import Kind
 
 
 def scenario(key: str, tags: list[str], pos: list[str] | None = None) -> dict[str, Any]:

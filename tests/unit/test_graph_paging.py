@@ -15,8 +15,8 @@ import pytest
 from kiota_abstractions.authentication import AnonymousAuthenticationProvider
 from msgraph import GraphRequestAdapter, GraphServiceClient
 
-from shared.errors import PermanentGraphError
-from shared.graph import GraphGateway
+from shared.core.errors import PermanentGraphError
+from shared.graph.gateway import GraphGateway
 
 BASE = "http://127.0.0.1:9/v1.0"
 DEVICES = f"{BASE}/deviceManagement/windowsAutopilotDeviceIdentities"

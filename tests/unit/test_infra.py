@@ -1,8 +1,8 @@
 """The deployment templates, read as text: Bicep cannot be compiled here, so what matters is pinned.
 
-- every app setting the app reads (``shared.settings.SETTINGS``) is set by the template, with the
-  app's default as the parameter's default; every setting the template sets is read by the app or
-  is one of a few host settings named below;
+- every app setting the app reads (``shared.config.settings.SETTINGS``) is set by the template,
+  with the app's default as the parameter's default; every setting the template sets is read by
+  the app or is one of a few host settings named below;
 - no storage key, SAS, connection secret or Graph secret exists anywhere in the templates;
 - the pieces that must agree do: queues, roles, azure.yaml, the parameters file, .funcignore and
   the README's deploy section.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.settings import SETTINGS, STORAGE_CONNECTION, Settings, _storage_connection
+from shared.config.settings import SETTINGS, STORAGE_CONNECTION, Settings, _storage_connection
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"

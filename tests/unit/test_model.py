@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from shared.model import DYNAMIC, Action, GroupSnapshot, Plan, PlanEntry
-from shared.rules import Kind
+from shared.core.model import DYNAMIC, Action, GroupSnapshot, Plan, PlanEntry
+from shared.core.rules import Kind
+from shared.graph.groups import snapshot
 
 
 def test_a_group_is_read_from_graph_json() -> None:
-    group = GroupSnapshot.from_graph(
+    group = snapshot(
         {
             "id": "g1",
             "displayName": "Sales",
@@ -37,9 +38,7 @@ def test_a_group_is_read_from_graph_json() -> None:
 
 
 def test_a_group_with_nulls_reads_as_empty() -> None:
-    group = GroupSnapshot.from_graph(
-        {"id": 7, "displayName": None, "groupTypes": None, "description": None}
-    )
+    group = snapshot({"id": 7, "displayName": None, "groupTypes": None, "description": None})
     assert (group.id, group.display_name, group.group_types) == ("7", "", ())
     assert not group.dynamic
     assert group.scenario is None

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.naming import (
+from shared.core.naming import (
     MAX_DISPLAY_NAME,
     MAX_NICKNAME,
     display_name,
@@ -17,7 +17,7 @@ from shared.naming import (
     mail_nickname,
     unique_name,
 )
-from shared.rules import Kind
+from shared.core.rules import Kind
 
 VALUE_KINDS = [Kind.TAG, Kind.PURCHASE_ORDER]
 NICKNAME_CHARS = re.compile(r"^[A-Za-z0-9_-]+$")

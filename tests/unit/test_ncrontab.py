@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from shared.ncrontab import ScheduleError, parse
+from shared.config.ncrontab import ScheduleError, parse
 
 EVERY = {
     "seconds": frozenset(range(60)),

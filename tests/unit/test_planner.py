@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from shared.catalogue import load_catalogue, parse_catalogue
-from shared.model import DYNAMIC, MANAGED_MARK, Action, GroupSnapshot, Inventory, Plan, PlanEntry
-from shared.naming import fold, unique_name
-from shared.planner import Wanted, group_spec, plan
-from shared.rules import ALL_DEVICES_RULE, MAX_RULE_LENGTH, Kind, build_rule
+from shared.config.catalogue_file import load_catalogue
+from shared.core.catalogue import parse_catalogue
+from shared.core.model import (
+    DYNAMIC,
+    MANAGED_MARK,
+    Action,
+    GroupSnapshot,
+    Inventory,
+    Plan,
+    PlanEntry,
+)
+from shared.core.naming import fold, unique_name
+from shared.core.planner import Wanted, group_spec, plan
+from shared.core.rules import ALL_DEVICES_RULE, MAX_RULE_LENGTH, Kind, build_rule
+from shared.graph.groups import snapshot
 
 CATALOGUE = load_catalogue()
 ALL_KEY = unique_name(Kind.ALL_DEVICES)
@@ -183,9 +193,7 @@ def test_a_created_group_is_seen_unchanged_on_the_next_run() -> None:
         inventory("Sales-UD", purchase_orders=("123",)), [], wanted(purchase_order_groups=True)
     )
     observed = [
-        GroupSnapshot.from_graph(
-            {**entry.spec.create_body(), "id": f"g{i}", "uniqueName": entry.spec.unique_name}
-        )
+        snapshot({**entry.spec.create_body(), "id": f"g{i}", "uniqueName": entry.spec.unique_name})
         for i, entry in enumerate(first.entries)
         if entry.spec is not None
     ]

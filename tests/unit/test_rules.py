@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from shared.rules import (
+from shared.core.rules import (
     ALL_DEVICES_RULE,
     MAX_RULE_LENGTH,
     Kind,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.catalogue import SHIPPED_CATALOGUE
-from shared.errors import SettingsError
-from shared.settings import SETTINGS, Settings, StorageConnection, is_loopback_host
+from shared.config.catalogue_file import SHIPPED_CATALOGUE
+from shared.config.settings import SETTINGS, Settings, StorageConnection, is_loopback_host
+from shared.core.errors import SettingsError
 
 CONNECTION_STRING = (
     "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0LWtleQ==;"

@@ -6,9 +6,9 @@ import pytest
 from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 from azure.storage.queue import TextBase64EncodePolicy
 
-from shared.errors import SettingsError
-from shared.settings import Settings
-from shared.storage import queue_client
+from shared.config.settings import Settings
+from shared.core.errors import SettingsError
+from shared.storage.queues import queue_client
 
 
 def client_for(env: dict[str, str], encoding: str = "base64"):

@@ -15,21 +15,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.errors import AppError, PermanentGraphError, PermissionDeniedError
-from shared.graph import (
-    APP_READ_PERMISSION,
-    ASSIGN_PERMISSION,
-    DEVICE_PERMISSION,
-    GROUP_PERMISSION,
-    GraphGateway,
-    RoleAssignment,
-    ServicePrincipal,
-)
+from shared.core.errors import AppError, PermanentGraphError, PermissionDeniedError
+from shared.core.permissions import APP_READ_PERMISSION, ASSIGN_PERMISSION, REQUIRED_ROLES
+from shared.graph.gateway import GraphGateway
+from shared.graph.principals import RoleAssignment, ServicePrincipal
 
 log = logging.getLogger(__name__)
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"  # Microsoft Graph, in every tenant
-REQUIRED_ROLES = (DEVICE_PERMISSION, GROUP_PERMISSION)
 ASSIGNED, ALREADY_ASSIGNED = "assigned", "already assigned"
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _DUPLICATE = "already exists on the object"

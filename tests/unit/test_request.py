@@ -8,15 +8,11 @@ from typing import Any
 
 import pytest
 
-from shared.catalogue import load_catalogue
-from shared.errors import PermanentGraphError, PermissionDeniedError, TransientGraphError
-from shared.scenario_request import (
-    Delivery,
-    HandmadeGroups,
-    RequestContext,
-    RetryLater,
-    handle_message,
-)
+from shared.config.catalogue_file import load_catalogue
+from shared.core.errors import PermanentGraphError, PermissionDeniedError, TransientGraphError
+from shared.core.planner import Wanted
+from shared.shell.memory import HandmadeGroups
+from shared.shell.request import Delivery, RequestContext, RetryLater, handle_message
 
 REQUEST = json.dumps({"requestId": "INC-1", "scenario": "user-driven", "groupTag": "A-UD"})
 
@@ -38,8 +34,7 @@ def run(error: Exception, dequeue_count: int) -> tuple[str | None, list[dict[str
         sent.append(json.loads(text))
 
     context = RequestContext(
-        load_catalogue(),
-        "report",
+        Wanted(load_catalogue()),
         FailingGateway(error),  # type: ignore[arg-type]
         HandmadeGroups(),
         send_failed,

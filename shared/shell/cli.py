@@ -22,11 +22,12 @@ from typing import TextIO
 
 from azure.core.credentials import TokenCredential
 
-from shared.errors import AppError, SettingsError
-from shared.grant import GrantReport
-from shared.graph import GraphGateway
-from shared.reconcile import Report, run_reconcile
-from shared.settings import Settings
+from shared.config.settings import Settings
+from shared.core.errors import AppError, SettingsError
+from shared.graph.gateway import GraphGateway
+from shared.shell.grant import GrantReport
+from shared.shell.reconcile import run_reconcile
+from shared.shell.report import Report
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNSAFE = 0, 1, 2, 3
 
@@ -140,7 +141,7 @@ def _cut(text: str, limit: int) -> str:
 def _grant(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     from azure.core.exceptions import ClientAuthenticationError
 
-    from shared.grant import grant_permissions
+    from shared.shell.grant import grant_permissions
 
     async def run() -> GrantReport:
         credential = None if settings.graph_is_loopback else _admin_credential()
@@ -175,8 +176,8 @@ def _admin_credential() -> TokenCredential:
 
 
 def _request(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
-    from shared.hostconfig import load_queue_settings
-    from shared.storage import peek_texts, queue_client, send_text
+    from shared.config.hostconfig import load_queue_settings
+    from shared.storage.queues import peek_texts, queue_client, send_text
 
     encoding = load_queue_settings().message_encoding
     request: dict[str, str] = {

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from shared.rules import Kind
+from shared.core.rules import Kind
 
 DYNAMIC = "DynamicMembership"
 MANAGED_MARK = "Managed by autopilot-groups"
@@ -40,19 +40,6 @@ class GroupSnapshot:
         """The scenario a managed group was made for, from the mark in its description."""
         match = _SCENARIO_MARK.search(self.description or "")
         return match.group(1) if match else None
-
-    @classmethod
-    def from_graph(cls, item: dict[str, Any]) -> GroupSnapshot:
-        return cls(
-            id=str(item["id"]),
-            display_name=item.get("displayName") or "",
-            unique_name=item.get("uniqueName"),
-            membership_rule=item.get("membershipRule"),
-            processing_state=item.get("membershipRuleProcessingState"),
-            group_types=tuple(item.get("groupTypes") or ()),
-            description=item.get("description"),
-            created=item.get("createdDateTime"),
-        )
 
 
 @dataclass
@@ -112,7 +99,16 @@ class Action(StrEnum):
     REPAIR = "repair"
     DRIFT = "drift"  # drift found, reported only (DRIFT_POLICY=report)
     UNCHANGED = "unchanged"
+    CONFLICT = "conflict"  # asked for under one scenario, its group belongs to another
     SKIP = "skip"
+
+
+class Refusal(StrEnum):
+    """Why a skipped value cannot have a group: what a request is told it got wrong."""
+
+    NO_SCENARIO = "no scenario"  # matches no scenario, and the catalogue has no default
+    UNKNOWN_SCENARIO = "unknown scenario"  # names a scenario the catalogue does not have
+    UNSAFE_VALUE = "unsafe value"  # cannot be written into a rule without doubt
 
 
 WRITES = (Action.CREATE, Action.REPAIR)
@@ -132,6 +128,9 @@ class PlanEntry:
     devices: int = 0
     spec: GroupSpec | None = None
     repair: dict[str, Any] | None = None
+    problems: tuple[str, ...] = ()  # DRIFT and REPAIR: what differs, one phrase each
+    refusal: Refusal | None = None  # SKIP: why
+    group: GroupSnapshot | None = None  # the group the entry is about, as observed
 
 
 @dataclass(frozen=True)

@@ -14,19 +14,15 @@ import weakref
 from dataclasses import dataclass, field
 from functools import partial
 
-from shared.errors import AppError
-from shared.graph import GraphGateway
-from shared.hostconfig import QueueHostSettings, load_queue_settings
-from shared.reconcile import Report, run_reconcile
-from shared.scenario_request import (
-    Delivery,
-    HandmadeGroups,
-    RecentlyCreated,
-    RequestContext,
-    handle_message,
-)
-from shared.settings import Settings
-from shared.storage import queue_client, send_text_async
+from shared.config.hostconfig import QueueHostSettings, load_queue_settings
+from shared.config.settings import Settings
+from shared.core.errors import AppError
+from shared.graph.gateway import GraphGateway
+from shared.shell.memory import HandmadeGroups, RecentlyCreated
+from shared.shell.reconcile import run_reconcile, wanted_from
+from shared.shell.report import Report
+from shared.shell.request import Delivery, RequestContext, handle_message
+from shared.storage.queues import queue_client, send_text_async
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +72,7 @@ class Runtime:
             self.settings.storage, self.settings.result_queue, encoding=self.host.message_encoding
         )
         context = RequestContext(
-            catalogue=self.settings.catalogue,
-            drift_policy=self.settings.drift_policy,
+            wanted=wanted_from(self.settings),
             gateway=shared.gateway,
             handmade=shared.handmade,
             send_failed=partial(send_text_async, results),

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from shared import ncrontab
-from shared.catalogue import SHIPPED_CATALOGUE, Catalogue, load_catalogue
-from shared.errors import CatalogueError, SettingsError
+from shared.config import ncrontab
+from shared.config.catalogue_file import SHIPPED_CATALOGUE, load_catalogue
+from shared.core.catalogue import Catalogue
+from shared.core.errors import CatalogueError, SettingsError
 
 DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0"
 DEFAULT_SCHEDULE = "0 */15 * * * *"

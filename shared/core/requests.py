@@ -14,8 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from shared.model import GroupSnapshot, GroupSpec
-from shared.rules import Kind
+from shared.core.model import GroupSnapshot, GroupSpec
+from shared.core.rules import Kind
 
 REQUEST_FIELDS = {"version", "requestId", "scenario", "groupTag", "purchaseOrderId", "requestedBy"}
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -172,10 +172,10 @@ def make_result(
     group: dict[str, Any] | None = None,
     errors: list[FieldError] | None = None,
     warnings: list[str] | None = None,
-    now: dt.datetime | None = None,
+    processed_at: dt.datetime,
 ) -> dict[str, Any]:
+    """A version 1 result; the caller says when it was processed (the core reads no clock)."""
     assert status in STATUSES
-    moment = now or dt.datetime.now(dt.UTC)
     return {
         "version": 1,
         "requestId": request.request_id if request else request_id,
@@ -190,5 +190,5 @@ def make_result(
         "group": group,
         "errors": [{"field": e.field, "message": e.message} for e in errors or []],
         "warnings": list(warnings or []),
-        "processedAt": moment.isoformat().replace("+00:00", "Z"),
+        "processedAt": processed_at.isoformat().replace("+00:00", "Z"),
     }

@@ -3,24 +3,23 @@
 Microsoft's Autopilot tutorial asks for separate device groups per deployment scenario. The
 catalogue is a JSON file shipped with the app (``shared/scenarios.json``; ``SCENARIO_FILE``
 overrides it) so that admins change scenarios, patterns and names without changing code. It is
-validated as a whole when loaded: a bad catalogue stops the app at start with the entry named.
+validated as a whole when parsed: a bad catalogue stops the app at start with the entry named.
+Reading the file is the configuration's job (``shared.config.catalogue_file``); this module only
+parses the document.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from shared.errors import CatalogueError
-from shared.naming import PLACEHOLDERS, fold
-from shared.rules import Kind
+from shared.core.errors import CatalogueError
+from shared.core.naming import PLACEHOLDERS, fold
+from shared.core.rules import Kind
 
-SHIPPED_CATALOGUE = Path(__file__).with_name("scenarios.json")
 _KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
@@ -74,17 +73,6 @@ class Catalogue:
             if scenario.matches(kind, value, folded):
                 return scenario
         return self.get(self.default_scenario) if self.default_scenario else None
-
-
-def load_catalogue(path: str | Path | None = None) -> Catalogue:
-    source = Path(path) if path else SHIPPED_CATALOGUE
-    try:
-        document = json.loads(source.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise CatalogueError(f"scenario catalogue {source} does not exist") from error
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CatalogueError(f"scenario catalogue {source} cannot be read: {error}") from error
-    return parse_catalogue(document, str(source))
 
 
 def parse_catalogue(document: Any, source: str = "<catalogue>") -> Catalogue:

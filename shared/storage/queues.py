@@ -18,8 +18,8 @@ from azure.storage.queue import (
     TextBase64EncodePolicy,
 )
 
-from shared.errors import SettingsError
-from shared.settings import STORAGE_CONNECTION, StorageConnection
+from shared.config.settings import STORAGE_CONNECTION, StorageConnection
+from shared.core.errors import SettingsError
 
 
 def queue_client(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from shared.rules import Kind
+from shared.core.rules import Kind
 
 KEY_PREFIX = "apg-"
 NICKNAME_PREFIX = "apg-"

@@ -1,0 +1,1 @@
+"""Settings: read once from app settings and files at start, validated, frozen."""

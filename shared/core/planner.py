@@ -1,0 +1,239 @@
+"""The pure core: from what was observed and what is wanted, decide what to do for each group.
+
+No I/O, no clock, no SDK types: the plan is data, printed by the command line, serialised as JSON
+and tested with tables. Both ways in use it: the timer plans every value its device inventory
+shows (``plan``), and a queue request plans the one value it names (``plan_values`` with one
+``WantedGroup`` whose scenario is given). The same code decides create, adopt, repair, drift and
+conflict for both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from shared.core.catalogue import Catalogue, Scenario
+from shared.core.groups import KIND_WORDS, GroupIndex, drift_of, group_spec
+from shared.core.model import (
+    Action,
+    GroupSnapshot,
+    Inventory,
+    Plan,
+    PlanEntry,
+    Refusal,
+    repair_body,
+)
+from shared.core.naming import fold, kind_of_key
+from shared.core.rules import Kind, UnsafeValueError, parse_target
+
+NOT_WRITTEN = "not written: "
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What the settings ask for."""
+
+    catalogue: Catalogue
+    all_devices_group: bool = True
+    purchase_order_groups: bool = False
+    drift_policy: str = "report"
+    max_new_groups: int = 25
+
+
+@dataclass(frozen=True)
+class WantedGroup:
+    """One value that should have a group.
+
+    ``scenario`` is given when the value's scenario is asked for (a queue request names one);
+    otherwise the catalogue's patterns choose it. An asked-for scenario is binding: a value whose
+    group belongs to another scenario is a conflict, not a group to change.
+    """
+
+    kind: Kind
+    value: str
+    devices: int = 0
+    scenario: str | None = None
+
+
+def plan(inventory: Inventory, groups: Iterable[GroupSnapshot], wanted: Wanted) -> Plan:
+    """Decide, for every wanted group and every managed group, what to do."""
+    return plan_values(wanted_groups(inventory, wanted), groups, wanted, inventory=inventory)
+
+
+def plan_values(
+    targets: Iterable[WantedGroup],
+    groups: Iterable[GroupSnapshot],
+    wanted: Wanted,
+    *,
+    inventory: Inventory | None = None,
+) -> Plan:
+    """Decide for each target; with the ``inventory`` of a whole tenant, also report the managed
+    groups no target accounts for (kept, never deleted)."""
+    index = GroupIndex(groups)
+    entries = [_entry_for(target, index, wanted) for target in targets]
+    if inventory is not None:
+        wanted_keys = {entry.unique_name for entry in entries}
+        entries.extend(_orphans(index, wanted_keys, inventory, wanted))
+    return Plan(tuple(entries), wanted.max_new_groups)
+
+
+def wanted_groups(inventory: Inventory, wanted: Wanted) -> list[WantedGroup]:
+    """The values a tenant's devices ask for, with what the settings turn on."""
+    targets: list[WantedGroup] = []
+    if wanted.all_devices_group:
+        targets.append(WantedGroup(Kind.ALL_DEVICES, "", inventory.devices))
+    targets += [
+        WantedGroup(Kind.TAG, v, inventory.tag_devices.get(k, 0)) for k, v in inventory.tags.items()
+    ]
+    if wanted.purchase_order_groups:
+        targets += [
+            WantedGroup(Kind.PURCHASE_ORDER, v, inventory.purchase_order_devices.get(k, 0))
+            for k, v in inventory.purchase_orders.items()
+        ]
+    return targets
+
+
+def _scenario_of(target: WantedGroup, catalogue: Catalogue) -> Scenario | Refusal | None:
+    if target.kind is Kind.ALL_DEVICES:
+        return None
+    if target.scenario is not None:
+        return catalogue.get(target.scenario) or Refusal.UNKNOWN_SCENARIO
+    return catalogue.scenario_for(target.kind, target.value) or Refusal.NO_SCENARIO
+
+
+def _entry_for(target: WantedGroup, index: GroupIndex, wanted: Wanted) -> PlanEntry:
+    kind, value = target.kind, target.value
+    scenario = _scenario_of(target, wanted.catalogue)
+    if scenario is Refusal.NO_SCENARIO:
+        reason = "matches no scenario, and the catalogue has no default"
+        return _skip(target, reason, Refusal.NO_SCENARIO)
+    if scenario is Refusal.UNKNOWN_SCENARIO:
+        known = ", ".join(wanted.catalogue.keys())
+        reason = f"unknown scenario {target.scenario!r}; known: {known}"
+        return _skip(target, reason, Refusal.UNKNOWN_SCENARIO)
+    assert not isinstance(scenario, Refusal)
+    try:
+        spec = group_spec(kind, value, scenario, wanted.catalogue)
+    except UnsafeValueError as error:
+        return _skip(target, f"{NOT_WRITTEN}{error}", Refusal.UNSAFE_VALUE, scenario)
+    create = PlanEntry(
+        Action.CREATE,
+        kind=kind,
+        value=value,
+        scenario=spec.scenario,
+        display_name=spec.display_name,
+        unique_name=spec.unique_name,
+        membership_rule=spec.membership_rule,
+        reason=f"no group targets this {KIND_WORDS[kind]} yet",
+        devices=target.devices,
+        spec=spec,
+    )
+    managed = index.managed.get(spec.unique_name)
+    if managed is not None:
+        return _managed_entry(managed, create, wanted, binding=target.scenario is not None)
+    adoptable = index.adoptable(kind, value)
+    if not adoptable:
+        return create
+    chosen = adoptable[0]
+    reason = f"hand-made group {chosen.display_name!r} already targets this {KIND_WORDS[kind]}"
+    if len(adoptable) > 1:
+        reason += f" ({len(adoptable)} hand-made groups do; the oldest is used)"
+    return replace(
+        create,
+        action=Action.ADOPT,
+        display_name=chosen.display_name,
+        group_id=chosen.id,
+        reason=reason,
+        group=chosen,
+    )
+
+
+def _managed_entry(
+    group: GroupSnapshot, create: PlanEntry, wanted: Wanted, *, binding: bool
+) -> PlanEntry:
+    spec = create.spec
+    assert spec is not None
+    found = replace(create, display_name=group.display_name, group_id=group.id, group=group)
+    notes = []
+    if spec.scenario and group.scenario and group.scenario != spec.scenario:
+        if binding:
+            reason = (
+                f"{KIND_WORDS[spec.kind]} {spec.value!r} already has the group "
+                f"{group.display_name!r} in scenario {group.scenario!r}; a value has one group"
+            )
+            return replace(found, action=Action.CONFLICT, reason=reason)
+        notes.append(f"bound to scenario {group.scenario!r}, kept")
+    drift = drift_of(group, spec)
+    if not drift:
+        return replace(found, action=Action.UNCHANGED, reason="; ".join(notes))
+    reason = "; ".join(drift + notes)
+    if wanted.drift_policy == "repair":
+        return replace(
+            found,
+            action=Action.REPAIR,
+            reason=reason,
+            repair=repair_body(spec, group),
+            problems=tuple(drift),
+        )
+    return replace(
+        found,
+        action=Action.DRIFT,
+        reason=f"{reason} (DRIFT_POLICY=report)",
+        problems=tuple(drift),
+    )
+
+
+def _orphans(
+    index: GroupIndex, wanted_keys: set[str | None], inventory: Inventory, wanted: Wanted
+) -> list[PlanEntry]:
+    """Managed groups no wanted entry accounts for: kept (never deleted), with the reason."""
+    orphans = []
+    for key, group in index.managed.items():
+        if key in wanted_keys:
+            continue
+        target = parse_target(group.membership_rule)
+        kind = kind_of_key(key) or (target.kind if target else Kind.TAG)
+        value = target.value if target else ""
+        orphans.append(
+            PlanEntry(
+                Action.UNCHANGED,
+                kind=kind,
+                value=value,
+                scenario=group.scenario,
+                display_name=group.display_name,
+                unique_name=key,
+                membership_rule=group.membership_rule,
+                group_id=group.id,
+                group=group,
+                reason=f"{_why_unwanted(kind, value, inventory, wanted)}; the group is kept",
+            )
+        )
+    return orphans
+
+
+def _why_unwanted(kind: Kind, value: str, inventory: Inventory, wanted: Wanted) -> str:
+    if kind is Kind.ALL_DEVICES and not wanted.all_devices_group:
+        return "the all-devices group is turned off (ALL_DEVICES_GROUP=false)"
+    if kind is Kind.PURCHASE_ORDER and not wanted.purchase_order_groups:
+        return "purchase order groups are turned off (PURCHASE_ORDER_GROUPS=false)"
+    seen = inventory.tags if kind is Kind.TAG else inventory.purchase_orders
+    if fold(value) in seen:
+        return f"devices have this {KIND_WORDS[kind]}, but it is not planned (see its skip entry)"
+    return f"no Autopilot device has this {KIND_WORDS[kind]} now"
+
+
+def _skip(
+    target: WantedGroup, reason: str, refusal: Refusal, scenario: Scenario | None = None
+) -> PlanEntry:
+    return PlanEntry(
+        Action.SKIP,
+        kind=target.kind,
+        value=target.value,
+        scenario=scenario.key if scenario else None,
+        display_name="",
+        unique_name=None,
+        membership_rule=None,
+        reason=reason,
+        devices=target.devices,
+        refusal=refusal,
+    )

@@ -1,0 +1,27 @@
+"""Autopilot device identities: the one read the inventory needs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from msgraph.generated.device_management.windows_autopilot_device_identities.windows_autopilot_device_identities_request_builder import (  # noqa: E501
+    WindowsAutopilotDeviceIdentitiesRequestBuilder,
+)
+
+from shared.core.permissions import DEVICE_PERMISSION
+from shared.graph.session import GraphSession
+
+DEVICE_FIELDS = ["id", "groupTag", "purchaseOrderIdentifier"]
+
+
+class DeviceCalls(GraphSession):
+    def device_pages(self, top: int | None = None) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every Autopilot device identity (three fields), one page at a time."""
+        builder = self._client.device_management.windows_autopilot_device_identities
+        params = WindowsAutopilotDeviceIdentitiesRequestBuilder.WindowsAutopilotDeviceIdentitiesRequestBuilderGetQueryParameters(  # noqa: E501
+            select=DEVICE_FIELDS, top=top
+        )
+        first = builder.to_get_request_information(RequestConfiguration(query_parameters=params))
+        return self._pages(first, builder, "list Autopilot devices", DEVICE_PERMISSION)

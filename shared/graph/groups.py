@@ -1,0 +1,120 @@
+"""Groups: the paged query, the lookups by key and by id, the upsert and the repair."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from kiota_abstractions.headers_collection import HeadersCollection
+from msgraph.generated.groups.groups_request_builder import GroupsRequestBuilder
+from msgraph.generated.groups.item.group_item_request_builder import GroupItemRequestBuilder
+from msgraph.generated.models.group import Group
+
+from shared.core.model import GroupSnapshot, GroupSpec
+from shared.core.permissions import GROUP_PERMISSION
+from shared.graph.session import GraphSession
+
+GROUP_FIELDS = [
+    "id",
+    "displayName",
+    "description",
+    "uniqueName",
+    "membershipRule",
+    "membershipRuleProcessingState",
+    "groupTypes",
+    "mailNickname",
+    "createdDateTime",
+]
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    created: bool  # False: the group already existed (made by an overlapping run or a replay)
+    group: GroupSnapshot | None  # the created group; None when Graph answered 204
+
+
+def snapshot(item: dict[str, Any]) -> GroupSnapshot:
+    """A group as Graph's JSON shows it, reduced to what the planner reads."""
+    return GroupSnapshot(
+        id=str(item["id"]),
+        display_name=item.get("displayName") or "",
+        unique_name=item.get("uniqueName"),
+        membership_rule=item.get("membershipRule"),
+        processing_state=item.get("membershipRuleProcessingState"),
+        group_types=tuple(item.get("groupTypes") or ()),
+        description=item.get("description"),
+        created=item.get("createdDateTime"),
+    )
+
+
+class GroupCalls(GraphSession):
+    def group_pages(self, odata_filter: str) -> AsyncIterator[list[dict[str, Any]]]:
+        """Groups matching a basic $filter, 999 a page, with the fields the planner reads."""
+        builder = self._client.groups
+        params = GroupsRequestBuilder.GroupsRequestBuilderGetQueryParameters(
+            filter=odata_filter, select=GROUP_FIELDS, top=999
+        )
+        first = builder.to_get_request_information(RequestConfiguration(query_parameters=params))
+        return self._pages(first, builder, "list groups", GROUP_PERMISSION)
+
+    async def find_group(self, unique_name: str) -> GroupSnapshot | None:
+        """The group with this uniqueName, if Graph shows it yet (reads lag behind writes)."""
+        quoted = unique_name.replace("'", "''")
+        async for page in self.group_pages(f"uniqueName eq '{quoted}'"):
+            for item in page:
+                return snapshot(item)
+        return None
+
+    async def get_group(self, group_id: str) -> GroupSnapshot | None:
+        """One group by id, or None if Graph does not show it (deleted, or not replicated yet)."""
+        builder = self._client.groups.by_group_id(group_id)
+        params = GroupItemRequestBuilder.GroupItemRequestBuilderGetQueryParameters(
+            select=GROUP_FIELDS
+        )
+        info = builder.to_get_request_information(RequestConfiguration(query_parameters=params))
+        item = await self._get_or_none(info, "read a group", GROUP_PERMISSION)
+        return None if item is None else snapshot(item)
+
+    async def upsert_group(self, spec: GroupSpec) -> UpsertResult:
+        """Create the group on its uniqueName, or leave the one already there (never a second).
+
+        ``PATCH /groups(uniqueName='…')`` with ``Prefer: create-if-missing``: 201 when created,
+        204 when a group with that key exists. A replay after a timeout, or a run racing another,
+        lands on the same key.
+        """
+        body = _group_model(spec.create_body())
+        config: RequestConfiguration[Any] = RequestConfiguration(headers=HeadersCollection())
+        config.headers.add("Prefer", "create-if-missing")
+        builder = self._client.groups_with_unique_name(spec.unique_name)
+        info = builder.to_patch_request_information(body, config)
+        content = await self._send(info, "create a group", GROUP_PERMISSION)
+        if not content:
+            return UpsertResult(created=False, group=None)
+        return UpsertResult(created=True, group=snapshot(json.loads(content)))
+
+    async def update_group(self, group_id: str, changes: dict[str, Any]) -> None:
+        builder = self._client.groups.by_group_id(group_id)
+        info = builder.to_patch_request_information(_group_model(changes))
+        await self._send(info, "update a group", GROUP_PERMISSION)
+
+
+_MODEL_FIELDS = {
+    "displayName": "display_name",
+    "description": "description",
+    "mailEnabled": "mail_enabled",
+    "mailNickname": "mail_nickname",
+    "securityEnabled": "security_enabled",
+    "groupTypes": "group_types",
+    "membershipRule": "membership_rule",
+    "membershipRuleProcessingState": "membership_rule_processing_state",
+}
+
+
+def _group_model(body: dict[str, Any]) -> Group:
+    group = Group()
+    for name, value in body.items():
+        setattr(group, _MODEL_FIELDS[name], value)
+    return group

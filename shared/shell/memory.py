@@ -1,0 +1,67 @@
+"""What one process remembers between requests: its recent creations and the hand-made groups.
+
+Both are observations, not decisions: they are handed to the planner like anything read from
+Graph. Per event loop (see ``bootstrap``), so every async invocation of a worker shares them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+from shared.core.groups import GroupIndex
+from shared.core.model import GroupSnapshot
+
+
+class HandmadeGroups:
+    """The tenant's dynamic groups, indexed for adoption, listed at most once a minute.
+
+    Only hand-made groups are looked up here, and a hit is confirmed by a fresh read before it is
+    used. Managed groups are always looked up fresh by their uniqueName.
+    """
+
+    def __init__(self, ttl_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        self.ttl = ttl_seconds
+        self.clock = clock
+        self._index: GroupIndex | None = None
+        self._listed_at = 0.0
+        self._lock: asyncio.Lock | None = None
+
+    async def index(self, list_groups: Callable[[], Awaitable[list[GroupSnapshot]]]) -> GroupIndex:
+        """The index, listing the groups again with ``list_groups`` once it is a minute old."""
+        self._lock = self._lock or asyncio.Lock()
+        async with self._lock:
+            if self._index is None or self.clock() - self._listed_at > self.ttl:
+                self._index = GroupIndex(await list_groups())
+                self._listed_at = self.clock()
+            return self._index
+
+
+class RecentlyCreated:
+    """Groups this process created, kept a few minutes, and a lock per key.
+
+    Requests for one value in one batch take turns, so the second finds the first's group instead
+    of sending a second upsert. And since Graph's reads lag behind its writes, a group this process
+    has just created is answered from here when the lookup does not show it yet, instead of the
+    message being retried until Graph catches up. Only what Graph returned on a 201 is kept.
+    """
+
+    def __init__(self, ttl_seconds: float = 300.0, clock: Callable[[], float] = time.monotonic):
+        self.ttl = ttl_seconds
+        self.clock = clock
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._groups: dict[str, tuple[float, GroupSnapshot]] = {}
+
+    def lock(self, key: str) -> asyncio.Lock:
+        return self._locks.setdefault(key, asyncio.Lock())
+
+    def get(self, key: str) -> GroupSnapshot | None:
+        kept = self._groups.get(key)
+        if kept is None or self.clock() - kept[0] > self.ttl:
+            self._groups.pop(key, None)
+            return None
+        return kept[1]
+
+    def remember(self, key: str, group: GroupSnapshot) -> None:
+        self._groups[key] = (self.clock(), group)

@@ -1,0 +1,185 @@
+"""One scenario request from a ticketing system: parse, observe, plan, apply, answer.
+
+A request is a reconcile of one value. It observes what may be that value's group (see
+``observe.observe_value``), lets the same planner as the timer decide with one wanted target whose
+scenario is the one asked for, writes with the same apply, and only then turns the plan entry and
+its outcome into an answer (``core.answers``). The outcome of every message is one of:
+
+- an answer returned for the output binding (created, exists, updated, rejected, or failed when
+  Graph refused the request as such): the host then completes the message;
+- ``RetryLater`` raised for a transient failure: the host redelivers the message. On its last
+  delivery the ``failed`` answer is written first, straight to the result queue, because the host
+  drops a failed invocation's output binding and then moves the message to the poison queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from shared.core.answers import Answer, answer_for
+from shared.core.errors import PermanentGraphError, PermissionDeniedError, TransientGraphError
+from shared.core.model import Action, GroupSnapshot, PlanEntry
+from shared.core.naming import unique_name
+from shared.core.planner import Wanted, WantedGroup, plan_values
+from shared.core.requests import (
+    FieldError,
+    InvalidRequest,
+    ScenarioRequest,
+    make_result,
+    parse_request,
+)
+from shared.core.rules import Kind
+from shared.graph.gateway import GraphGateway
+from shared.shell.apply import Applied, apply_plan
+from shared.shell.memory import HandmadeGroups, RecentlyCreated
+from shared.shell.observe import observe_value
+
+log = logging.getLogger(__name__)
+
+Result = dict[str, Any]
+
+
+class RetryLater(Exception):
+    """A transient failure: the host should deliver the message again."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    message_id: str | None
+    dequeue_count: int
+    max_dequeue_count: int
+    poison_queue: str
+
+    @property
+    def last(self) -> bool:
+        return self.dequeue_count >= self.max_dequeue_count
+
+
+@dataclass
+class RequestContext:
+    wanted: Wanted
+    gateway: GraphGateway
+    handmade: HandmadeGroups
+    send_failed: Callable[[str], Awaitable[object]]
+    recent: RecentlyCreated = field(default_factory=RecentlyCreated)
+
+
+async def handle_message(body: bytes, delivery: Delivery, context: RequestContext) -> str:
+    """The JSON answer for the output binding, or ``RetryLater`` for the host to redeliver."""
+    try:
+        request = parse_request(body)
+    except InvalidRequest as invalid:
+        return _answer(
+            _result(
+                "rejected", None, delivery, request_id=invalid.request_id, errors=invalid.errors
+            )
+        )
+    try:
+        answer = await serve(request, delivery, context)
+    except PermanentGraphError as error:
+        if not isinstance(error, PermissionDeniedError):
+            failed = Answer("failed", errors=[FieldError(None, str(error))])
+            return _answer(_result_of(failed, request, delivery))
+        await _retry_later(request, delivery, context, error)
+    except Exception as error:  # transient, a missing permission, or a defect: never silent
+        if not isinstance(error, TransientGraphError):
+            log.exception("request %s: unexpected error", request.request_id)
+        await _retry_later(request, delivery, context, error)
+    return _answer(_result_of(answer, request, delivery))
+
+
+async def serve(request: ScenarioRequest, delivery: Delivery, context: RequestContext) -> Answer:
+    """Plan and apply the request's value; the answer says what came of it."""
+    target = WantedGroup(request.kind, request.value, scenario=request.scenario)
+    value_field = "groupTag" if request.kind is Kind.TAG else "purchaseOrderId"
+    refused = _plan(target, [], context)
+    if refused.action is Action.SKIP:  # the catalogue or the rule syntax refuses it: no read
+        return answer_for(refused, value_field=value_field)
+    key = unique_name(request.kind, request.value)
+    async with context.recent.lock(key):  # requests for one value take turns in this process
+        for attempt in (1, 2):
+            groups = await observe_value(
+                context.gateway, request.kind, request.value, context.recent, context.handmade
+            )
+            entry = _plan(target, groups, context)
+            if entry.action is Action.CREATE and attempt == 2:
+                # The upsert found the key taken (204), and Graph's reads still do not show the
+                # group an overlapping request or run made a moment ago.
+                if not delivery.last:
+                    raise TransientGraphError("the group exists but Graph does not show it yet")
+                return answer_for(entry, "exists", value_field=value_field)
+            applied = (await apply_plan([entry], context.gateway)).outcomes.get(0, Applied(""))
+            if applied.error is not None:
+                raise applied.error
+            if applied.group is not None:
+                context.recent.remember(key, applied.group)
+            if applied.text != "exists":  # else 204: observe again, the group is there
+                return answer_for(entry, applied.text, applied.group, value_field=value_field)
+    raise AssertionError("unreachable: the second attempt always answers")
+
+
+def _plan(target: WantedGroup, groups: list[GroupSnapshot], context: RequestContext) -> PlanEntry:
+    [entry] = plan_values([target], groups, context.wanted).entries
+    return entry
+
+
+async def _retry_later(
+    request: ScenarioRequest, delivery: Delivery, context: RequestContext, error: Exception
+) -> NoReturn:
+    """Hand the message back to the host; on its last delivery, answer ``failed`` first.
+
+    A missing permission is retried too: once an admin grants it the request succeeds, and until
+    then it ends in the poison queue instead of being lost. So is an unexpected error, so that
+    even a defect gives the ticket an answer before the message goes to the poison queue.
+    """
+    if delivery.last:
+        message = (
+            f"{error}; gave up after {delivery.dequeue_count} deliveries; the request "
+            f"is kept in the queue {delivery.poison_queue}"
+        )
+        failed = Answer("failed", errors=[FieldError(None, message)])
+        await context.send_failed(_answer(_result_of(failed, request, delivery)))
+    log.warning(
+        "request %s: delivery %d of %d failed, to be retried: %s",
+        request.request_id,
+        delivery.dequeue_count,
+        delivery.max_dequeue_count,
+        error,
+    )
+    raise RetryLater(str(error)) from error
+
+
+def _result_of(answer: Answer, request: ScenarioRequest, delivery: Delivery) -> Result:
+    return _result(
+        answer.status,
+        request,
+        delivery,
+        group=answer.group,
+        errors=answer.errors,
+        warnings=answer.warnings,
+    )
+
+
+def _result(
+    status: str, request: ScenarioRequest | None, delivery: Delivery, **fields: Any
+) -> Result:
+    now = dt.datetime.now(dt.UTC)
+    return make_result(
+        status, request=request, message_id=delivery.message_id, processed_at=now, **fields
+    )
+
+
+def _answer(result: Result) -> str:
+    log.info(
+        "request %s: %s%s (requested by %s)",
+        result["requestId"],
+        result["status"],
+        f" {result['group']['displayName']!r}" if result["group"] else "",
+        result["requestedBy"] or "unknown",
+    )
+    return json.dumps(result, ensure_ascii=False)

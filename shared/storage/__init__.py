@@ -1,0 +1,1 @@
+"""The Azure Storage boundary: the only package that imports ``azure.storage``."""
