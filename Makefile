@@ -24,12 +24,13 @@ $(NODE_STAMP): package.json package-lock.json
 run: setup
 	$(PY) -m local_runner.demo
 
-## check: format, lint and types
+## check: format, lint, types and the layers of shared/ (import-linter contracts in pyproject.toml)
 check: lint
 lint: setup
 	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 ## test: set-up, every check, every test (the CI profile)
 test: lint
