@@ -62,9 +62,9 @@ def main() -> int:
             f"{len(emulator.devices())} devices, {len(emulator.groups())} groups)\n"
         )
 
-        from shared.cli import render_table
-        from shared.reconcile import run_reconcile
-        from shared.settings import Settings
+        from shared.config.settings import Settings
+        from shared.shell.cli import render_table
+        from shared.shell.reconcile import run_reconcile
 
         settings = Settings.from_env()
         print("== 1. Preview: python -m shared plan ==")
@@ -80,7 +80,8 @@ def main() -> int:
                 f"reconcile_groups: {outcome.status}"
                 + (f" ({outcome.error})" if outcome.error else "")
             )
-            print(render_table(asyncio.run(run_reconcile(settings, apply=False))))
+            timer_run = function_app.runtime.last_report
+            print(render_table(timer_run) if timer_run else "(the timer run made no report)")
 
             print("== 3. Scenario requests from a ticketing system ==")
             service = QueueServiceClient.from_connection_string(azurite.connection_string)

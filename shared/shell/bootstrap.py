@@ -47,6 +47,7 @@ class Runtime:
         self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState] = (
             weakref.WeakKeyDictionary()
         )
+        self.last_report: Report | None = None  # the latest timer run's, for local tooling
 
     def _shared(self) -> LoopState:
         loop = asyncio.get_running_loop()
@@ -60,6 +61,7 @@ class Runtime:
             log.info("reconcile: the timer is past due; running now")
         gateway = self._shared().gateway  # one Graph client for every run on this event loop
         report = await run_reconcile(self.settings, apply=True, gateway=gateway)
+        self.last_report = report
         if not report.ok:
             raise ReconcileFailed(report.summary())
         return report
