@@ -3,6 +3,9 @@
 A reconcile must read every page of devices and every page of the groups it may adopt or manage,
 and must write each group that ends up created or changed at least once. Nothing else is needed:
     pages of devices + pages of matching groups + groups written.
+Against a Graph that refuses the combined group query (400), the groups are read with two basic
+queries instead, each paged on its own, and the process's first run also sends the refused one:
+    pages of devices + 1 refused + pages of dynamic groups + pages of nickname groups + writes.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from typing import Any
 from shared.core.naming import NICKNAME_PREFIX
 
 GROUP_MAX_TOP = 999  # Graph's largest page of groups ($top)
+# How a run reads the groups: one combined query; the combined query refused, then the two basic
+# ones (a process's first run against a stricter Graph); the two basic ones (its later runs).
+COMBINED, REFUSED, SPLIT = "combined", "refused", "split"
 # The properties a write can change; anything else (timestamps the service keeps) is not a write.
 WRITABLE = (
     "displayName",
@@ -32,12 +38,13 @@ WRITABLE = (
 @dataclass(frozen=True)
 class LowerBound:
     device_pages: int
-    group_pages: int
+    group_pages: int  # the pages of the one query, or of the two basic ones together
     writes: int
+    refused: int = 0  # the combined query a stricter Graph answered 400, once per process
 
     @property
     def total(self) -> int:
-        return self.device_pages + self.group_pages + self.writes
+        return self.device_pages + self.refused + self.group_pages + self.writes
 
     def to_dict(self) -> dict[str, int]:
         return {**asdict(self), "total": self.total}
@@ -48,12 +55,27 @@ def pages(items: int, page_size: int) -> int:
     return max(1, math.ceil(items / page_size))
 
 
+def is_dynamic(group: dict[str, Any]) -> bool:
+    return "DynamicMembership" in (group.get("groupTypes") or [])
+
+
+def has_the_apps_nickname(group: dict[str, Any]) -> bool:
+    return (group.get("mailNickname") or "").casefold().startswith(NICKNAME_PREFIX.casefold())
+
+
 def may_concern_the_app(group: dict[str, Any]) -> bool:
     """Dynamic groups (to adopt or keep) and groups carrying the app's nickname (drift)."""
-    nickname = (group.get("mailNickname") or "").casefold()
-    return "DynamicMembership" in (group.get("groupTypes") or []) or nickname.startswith(
-        NICKNAME_PREFIX.casefold()
-    )
+    return is_dynamic(group) or has_the_apps_nickname(group)
+
+
+def group_pages(groups: list[dict[str, Any]], query: str = COMBINED) -> int:
+    """Pages of the groups query (or queries) before any write: ``COMBINED``, ``REFUSED`` or
+    ``SPLIT``; the refused request itself is counted apart (``LowerBound.refused``)."""
+    if query == COMBINED:
+        return pages(sum(1 for g in groups if may_concern_the_app(g)), GROUP_MAX_TOP)
+    dynamic = sum(1 for g in groups if is_dynamic(g))
+    nicknamed = sum(1 for g in groups if has_the_apps_nickname(g))
+    return pages(dynamic, GROUP_MAX_TOP) + pages(nicknamed, GROUP_MAX_TOP)
 
 
 def groups_written(before: Iterable[dict[str, Any]], after: Iterable[dict[str, Any]]) -> int:
@@ -70,11 +92,12 @@ def lower_bound(
     device_page_size: int,
     before: list[dict[str, Any]],
     after: list[dict[str, Any]],
+    query: str = COMBINED,
 ) -> LowerBound:
     """The fewest requests that take the tenant from ``before`` to ``after``."""
-    matching = sum(1 for g in before if may_concern_the_app(g))
     return LowerBound(
         device_pages=pages(devices, device_page_size),
-        group_pages=pages(matching, GROUP_MAX_TOP),
+        group_pages=group_pages(before, query),
         writes=groups_written(before, after),
+        refused=1 if query == REFUSED else 0,
     )

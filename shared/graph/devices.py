@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
@@ -17,7 +17,7 @@ DEVICE_FIELDS = ["id", "groupTag", "purchaseOrderIdentifier"]
 
 
 class DeviceCalls(GraphSession):
-    def device_pages(self, top: int | None = None) -> AsyncIterator[list[dict[str, Any]]]:
+    def device_pages(self, top: int | None = None) -> AsyncGenerator[list[dict[str, Any]], None]:
         """Every Autopilot device identity (three fields), one page at a time."""
         builder = self._client.device_management.windows_autopilot_device_identities
         params = WindowsAutopilotDeviceIdentitiesRequestBuilder.WindowsAutopilotDeviceIdentitiesRequestBuilderGetQueryParameters(  # noqa: E501

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,7 @@ GROUP_FIELDS = [
     "mailNickname",
     "createdDateTime",
 ]
+GROUP_PAGE_SIZE = 999  # Graph's largest page of groups (graph-facts §3)
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,13 @@ def snapshot(item: dict[str, Any]) -> GroupSnapshot:
 
 
 class GroupCalls(GraphSession):
-    def group_pages(self, odata_filter: str) -> AsyncIterator[list[dict[str, Any]]]:
-        """Groups matching a basic $filter, 999 a page, with the fields the planner reads."""
+    def group_pages(
+        self, odata_filter: str, top: int = GROUP_PAGE_SIZE
+    ) -> AsyncGenerator[list[dict[str, Any]], None]:
+        """Groups matching a basic $filter, ``top`` a page, with the fields the planner reads."""
         builder = self._client.groups
         params = GroupsRequestBuilder.GroupsRequestBuilderGetQueryParameters(
-            filter=odata_filter, select=GROUP_FIELDS, top=999
+            filter=odata_filter, select=GROUP_FIELDS, top=top
         )
         first = builder.to_get_request_information(RequestConfiguration(query_parameters=params))
         return self._pages(first, builder, "list groups", GROUP_PERMISSION)

@@ -10,7 +10,7 @@ request.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any, Self
 
 import httpx
@@ -82,7 +82,7 @@ class GraphSession:
 
     async def _pages(
         self, info: RequestInformation, builder: Any, operation: str, permission: str
-    ) -> AsyncIterator[list[dict[str, Any]]]:
+    ) -> AsyncGenerator[list[dict[str, Any]], None]:
         """Each page's items, following every nextLink, stopping if Graph repeats one."""
         seen: set[str] = set()
         while True:

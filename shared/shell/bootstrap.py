@@ -18,7 +18,7 @@ from shared.config.hostconfig import QueueHostSettings, load_queue_settings
 from shared.config.settings import Settings
 from shared.core.errors import AppError
 from shared.graph.gateway import GraphGateway
-from shared.shell.memory import HandmadeGroups, RecentlyCreated
+from shared.shell.memory import GroupQuery, HandmadeGroups, RecentlyCreated
 from shared.shell.reconcile import run_reconcile, wanted_from
 from shared.shell.report import Report
 from shared.shell.request import Delivery, RequestContext, handle_message
@@ -48,6 +48,8 @@ class Runtime:
             weakref.WeakKeyDictionary()
         )
         self.last_report: Report | None = None  # the latest timer run's, for local tooling
+        # What Graph's group query taught this process, for its life: the timer and requests.
+        self.group_query = GroupQuery()
 
     def _shared(self) -> LoopState:
         loop = asyncio.get_running_loop()
@@ -60,7 +62,9 @@ class Runtime:
         if past_due:
             log.info("reconcile: the timer is past due; running now")
         gateway = self._shared().gateway  # one Graph client for every run on this event loop
-        report = await run_reconcile(self.settings, apply=True, gateway=gateway)
+        report = await run_reconcile(
+            self.settings, apply=True, gateway=gateway, group_query=self.group_query
+        )
         self.last_report = report
         if not report.ok:
             raise ReconcileFailed(report.summary())
@@ -79,6 +83,7 @@ class Runtime:
             handmade=shared.handmade,
             send_failed=partial(send_text_async, results),
             recent=shared.recent,
+            group_query=self.group_query,
         )
         delivery = Delivery(
             message_id, dequeue_count or 1, self.host.max_dequeue_count, self.settings.poison_queue

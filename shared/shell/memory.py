@@ -1,12 +1,14 @@
-"""What one process remembers between requests: its recent creations and the hand-made groups.
+"""What one process remembers: its recent creations, the hand-made groups, the group query.
 
-Both are observations, not decisions: they are handed to the planner like anything read from
-Graph. Per event loop (see ``bootstrap``), so every async invocation of a worker shares them.
+The first two are observations, not decisions: they are handed to the planner like anything read
+from Graph. Per event loop (see ``bootstrap``), so every async invocation of a worker shares them.
+The third is what this process learnt about Graph itself, kept for the life of the process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Awaitable, Callable
 
@@ -65,3 +67,26 @@ class RecentlyCreated:
 
     def remember(self, key: str, group: GroupSnapshot) -> None:
         self._groups[key] = (self.clock(), group)
+
+
+class GroupQuery:
+    """Whether this tenant's Graph refused the combined group filter, for the life of the process.
+
+    Until it does, groups are read with one query; once it answered 400, with the two basic
+    queries (see ``observe.observe_groups``). Shared by the timer and the request path, on every
+    event loop, hence the lock.
+    """
+
+    def __init__(self) -> None:
+        self._split = False
+        self._lock = threading.Lock()
+
+    @property
+    def split(self) -> bool:
+        return self._split
+
+    def refused(self) -> bool:
+        """Remember the refusal; True only the first time, so that it is logged once."""
+        with self._lock:
+            first, self._split = not self._split, True
+        return first

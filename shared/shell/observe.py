@@ -1,26 +1,35 @@
 """Observe: what the planner needs to see, read from Graph and from what this process remembers.
 
 The timer observes the whole tenant (every device page, and every group the plan may adopt or
-manage). A request observes one value: its managed group by key, else what this process has just
-created under that key (Graph's reads lag behind its writes), else the hand-made groups that may
-be adopted, each confirmed by a fresh read.
+manage). A request observes one value: its managed group by key, else what
+this process has just created under that key (Graph's reads lag behind its writes), else the
+hand-made groups that may be adopted, each confirmed by a fresh read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+
+from shared.core.errors import PermanentGraphError
 from shared.core.groups import GroupIndex
 from shared.core.model import GroupSnapshot, Inventory
 from shared.core.naming import NICKNAME_PREFIX, fold, unique_name
 from shared.core.rules import Kind
 from shared.graph.gateway import GraphGateway
-from shared.graph.groups import snapshot
-from shared.shell.memory import HandmadeGroups, RecentlyCreated
+from shared.graph.groups import GROUP_PAGE_SIZE, snapshot
+from shared.shell.memory import GroupQuery, HandmadeGroups, RecentlyCreated
+
+log = logging.getLogger(__name__)
 
 # One query finds every group the planner must see: dynamic groups (hand-made ones to adopt and
 # managed ones) and managed groups someone turned static (drift), found by their nickname prefix.
-GROUP_FILTER = (
-    f"groupTypes/any(c:c eq 'DynamicMembership') or startswith(mailNickname,'{NICKNAME_PREFIX}')"
-)
+# Each clause is documented for basic queries, and so is `or` across properties, but not this
+# combination: if a tenant's Graph refuses it, the two clauses are read as two basic queries.
+DYNAMIC_FILTER = "groupTypes/any(c:c eq 'DynamicMembership')"
+NICKNAME_FILTER = f"startswith(mailNickname,'{NICKNAME_PREFIX}')"
+GROUP_FILTER = f"{DYNAMIC_FILTER} or {NICKNAME_FILTER}"
+BASIC_FILTERS = (DYNAMIC_FILTER, NICKNAME_FILTER)
 
 
 async def observe_devices(gateway: GraphGateway, purchase_orders: bool) -> Inventory:
@@ -59,10 +68,45 @@ def _count(first_spellings: dict[str, str], counts: dict[str, int], value: str, 
     counts[key] = counts.get(key, 0) + n
 
 
-async def observe_groups(gateway: GraphGateway) -> list[GroupSnapshot]:
+async def observe_groups(
+    gateway: GraphGateway, query: GroupQuery, *, first_page: bool = False
+) -> list[GroupSnapshot]:
+    """Every group the plan must see: one query, or two merged by id once Graph refused it.
+
+    Graph answers 400 to a filter it does not support (an unsupported query, or an expression
+    too high); the two basic queries then find the same groups. The process remembers it in
+    ``query`` and logs it once. ``first_page`` reads one group of each query only (the doctor).
+    """
+    if not query.split:
+        try:
+            return await _read_groups(gateway, GROUP_FILTER, first_page)
+        except PermanentGraphError as error:
+            if error.status != 400:
+                raise
+            if query.refused():
+                log.warning(
+                    "groups: Graph refused the combined group query (%s); this process now reads "
+                    "groups with two basic queries: %s, then %s",
+                    error,
+                    *BASIC_FILTERS,
+                )
+    merged: dict[str, GroupSnapshot] = {}
+    for odata_filter in BASIC_FILTERS:
+        for group in await _read_groups(gateway, odata_filter, first_page):
+            merged.setdefault(group.id, group)
+    return list(merged.values())
+
+
+async def _read_groups(
+    gateway: GraphGateway, odata_filter: str, first_page: bool
+) -> list[GroupSnapshot]:
     groups: list[GroupSnapshot] = []
-    async for page in gateway.group_pages(GROUP_FILTER):
-        groups.extend(snapshot(item) for item in page)
+    top = 1 if first_page else GROUP_PAGE_SIZE
+    async with contextlib.aclosing(gateway.group_pages(odata_filter, top)) as pages:
+        async for page in pages:
+            groups.extend(snapshot(item) for item in page)
+            if first_page:
+                break
     return groups
 
 
@@ -72,6 +116,7 @@ async def observe_value(
     value: str,
     recent: RecentlyCreated,
     handmade: HandmadeGroups,
+    query: GroupQuery,
 ) -> list[GroupSnapshot]:
     """The groups that may be this value's: its managed group, or hand-made ones to adopt.
 
@@ -82,7 +127,7 @@ async def observe_value(
     managed = await gateway.find_group(key) or recent.get(key)
     if managed is not None:
         return [managed]
-    index = await handmade.index(lambda: observe_groups(gateway))
+    index = await handmade.index(lambda: observe_groups(gateway, query))
     for candidate in index.adoptable(kind, value):
         fresh = await gateway.get_group(candidate.id)
         if fresh is not None and GroupIndex([fresh]).adoptable(kind, value):

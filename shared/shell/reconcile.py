@@ -17,6 +17,7 @@ from shared.core.planner import Wanted
 from shared.core.planner import plan as make_plan
 from shared.graph.gateway import GraphGateway
 from shared.shell.apply import apply_plan
+from shared.shell.memory import GroupQuery
 from shared.shell.observe import observe_devices, observe_groups
 from shared.shell.report import Report, record_static_outcomes
 
@@ -39,15 +40,20 @@ async def run_reconcile(
     apply: bool,
     force: bool = False,
     gateway: GraphGateway | None = None,
+    group_query: GroupQuery | None = None,
 ) -> Report:
-    """Observe, plan and, when ``apply``, write. Never raises for Graph failures."""
+    """Observe, plan and, when ``apply``, write. Never raises for Graph failures.
+
+    ``group_query`` is what the process learnt about Graph's group query (the timer's is kept
+    for the life of the process); without it, this run starts from the combined query.
+    """
     report = Report(mode="apply" if apply else "plan")
     own_gateway = gateway is None
     graph = gateway or GraphGateway.from_settings(settings)
     start = graph.requests_sent
     try:
         report.inventory = await observe_devices(graph, settings.purchase_order_groups)
-        groups = await observe_groups(graph)
+        groups = await observe_groups(graph, group_query or GroupQuery())
         report.groups_observed = len(groups)
         report.plan = make_plan(report.inventory, groups, wanted_from(settings))
         record_static_outcomes(report)

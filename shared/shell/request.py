@@ -36,7 +36,7 @@ from shared.core.requests import (
 from shared.core.rules import Kind
 from shared.graph.gateway import GraphGateway
 from shared.shell.apply import Applied, apply_plan
-from shared.shell.memory import HandmadeGroups, RecentlyCreated
+from shared.shell.memory import GroupQuery, HandmadeGroups, RecentlyCreated
 from shared.shell.observe import observe_value
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,7 @@ class RequestContext:
     handmade: HandmadeGroups
     send_failed: Callable[[str], Awaitable[object]]
     recent: RecentlyCreated = field(default_factory=RecentlyCreated)
+    group_query: GroupQuery = field(default_factory=GroupQuery)
 
 
 async def handle_message(body: bytes, delivery: Delivery, context: RequestContext) -> str:
@@ -104,7 +105,12 @@ async def serve(request: ScenarioRequest, delivery: Delivery, context: RequestCo
     async with context.recent.lock(key):  # requests for one value take turns in this process
         for attempt in (1, 2):
             groups = await observe_value(
-                context.gateway, request.kind, request.value, context.recent, context.handmade
+                context.gateway,
+                request.kind,
+                request.value,
+                context.recent,
+                context.handmade,
+                context.group_query,
             )
             entry = _plan(target, groups, context)
             if entry.action is Action.CREATE and attempt == 2:

@@ -33,7 +33,9 @@ class FakeGateway:
         item = self.groups.get(group_id)
         return snapshot(item) if item else None
 
-    async def group_pages(self, odata_filter: str) -> AsyncIterator[list[dict[str, Any]]]:
+    async def group_pages(
+        self, odata_filter: str, top: int = 999
+    ) -> AsyncIterator[list[dict[str, Any]]]:
         yield [dict(item) for item in self.groups.values()]
 
     async def upsert_group(self, spec: GroupSpec) -> UpsertResult:
