@@ -1,13 +1,14 @@
 """Observe: what the planner needs to see, read from Graph and from what this process remembers.
 
 The timer observes the whole tenant (every device page, and every group the plan may adopt or
-manage). A request observes one value: its managed group by key, else what
+manage, read at the same time). A request observes one value: its managed group by key, else what
 this process has just created under that key (Graph's reads lag behind its writes), else the
 hand-made groups that may be adopted, each confirmed by a fresh read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -30,6 +31,30 @@ DYNAMIC_FILTER = "groupTypes/any(c:c eq 'DynamicMembership')"
 NICKNAME_FILTER = f"startswith(mailNickname,'{NICKNAME_PREFIX}')"
 GROUP_FILTER = f"{DYNAMIC_FILTER} or {NICKNAME_FILTER}"
 BASIC_FILTERS = (DYNAMIC_FILTER, NICKNAME_FILTER)
+
+
+async def observe_tenant(
+    gateway: GraphGateway, purchase_orders: bool, query: GroupQuery
+) -> tuple[Inventory, list[GroupSnapshot]]:
+    """The devices and the groups, the group pages read while the device pages are.
+
+    The device pages must be read one after another (each page names the next), so they are a
+    run's critical path; the group query runs beside them instead of after them. If either
+    fails, the other is cancelled and the first failure is raised.
+    """
+    devices = asyncio.create_task(observe_devices(gateway, purchase_orders))
+    groups = asyncio.create_task(observe_groups(gateway, query))
+    try:
+        await asyncio.wait((devices, groups), return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for task in (devices, groups):
+            task.cancel()  # a no-op for a finished one
+        await asyncio.gather(devices, groups, return_exceptions=True)
+    for task in (devices, groups):
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            raise error
+    return devices.result(), groups.result()
 
 
 async def observe_devices(gateway: GraphGateway, purchase_orders: bool) -> Inventory:

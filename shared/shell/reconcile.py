@@ -18,7 +18,7 @@ from shared.core.planner import plan as make_plan
 from shared.graph.gateway import GraphGateway
 from shared.shell.apply import apply_plan
 from shared.shell.memory import GroupQuery
-from shared.shell.observe import observe_devices, observe_groups
+from shared.shell.observe import observe_tenant
 from shared.shell.report import Report, record_static_outcomes
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,9 @@ async def run_reconcile(
     graph = gateway or GraphGateway.from_settings(settings)
     start = graph.requests_sent
     try:
-        report.inventory = await observe_devices(graph, settings.purchase_order_groups)
-        groups = await observe_groups(graph, group_query or GroupQuery())
+        report.inventory, groups = await observe_tenant(
+            graph, settings.purchase_order_groups, group_query or GroupQuery()
+        )
         report.groups_observed = len(groups)
         report.plan = make_plan(report.inventory, groups, wanted_from(settings))
         record_static_outcomes(report)
