@@ -2,6 +2,7 @@
 
 The full run writes BENCHMARKS.md; ``--quick`` is a smoke version (small tenants, two runs) that
 prints the table and writes only ``bench/results/``, unless ``--output`` is given.
+``python -m bench latency ...`` runs the large-tenant section alone (see ``bench.latency``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import layers, measure, report
+from bench import latency, layers, measure, report
 from bench.emulator_proc import EmulatorProcess
 
 FULL_SIZES = [measure.Size(1_000, 20), measure.Size(10_000, 200), measure.Size(100_000, 2_000)]
@@ -22,12 +23,15 @@ QUICK_SIZES = [measure.Size(1_000, 20), measure.Size(10_000, 200)]
 
 
 def main(argv: list[str] | None = None) -> int:
+    args_given = sys.argv[1:] if argv is None else argv
+    if args_given[:1] == ["latency"]:
+        return latency.main(args_given[1:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small tenants, a smoke run")
     parser.add_argument("--runs", type=int, default=None, help="runs per figure (default 5)")
     parser.add_argument("--output", type=Path, default=None, help="the Markdown file to write")
     parser.add_argument("--no-queue", action="store_true", help="skip the queue benchmark")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_given)
     logging.basicConfig(level=logging.ERROR)  # the tables are the output; errors still show
     runs = args.runs or (2 if args.quick else 5)
     sizes = QUICK_SIZES if args.quick else FULL_SIZES
@@ -37,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results: dict[str, Any] = {
         "meta": {
-            "command": " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])]),
+            "command": " ".join(["python -m bench", *args_given]),
             "date": report.stamp(),
             "runs": runs,
             "pageSize": measure.PAGE_SIZE,
@@ -67,6 +71,13 @@ def main(argv: list[str] | None = None) -> int:
             sizes[-1].devices, sizes[-1].tags, measure.SEED, page_size=measure.PAGE_SIZE
         )
         results["layers"] = layers.measure(base_url, max(runs, measure.TIMING_RUNS))
+        step("large tenants against Graph's round trip")
+        results["latency"] = latency.measure(
+            emu,
+            latency.QUICK_SIZES if args.quick else latency.SIZES,
+            latency.DELAY_SECONDS,
+            1 if args.quick else latency.RUNS,
+        )
         step(f"profile, {sizes[-1].label} devices")
         results["profile"] = measure.profile(emu, sizes[-1], results_dir)
     results["meta"]["seconds"] = time.perf_counter() - started

@@ -59,6 +59,9 @@ def serve(commands: IO[str], answers: IO[str]) -> None:
             answer()
         elif command == "groups":
             answer(emulator.groups())
+        elif command == "latency":
+            emulator.faults.set_latency(args["seconds"])
+            answer()
         else:
             answer(error=f"unknown command {command!r}")
     if emulator is not None:
@@ -113,6 +116,10 @@ class EmulatorProcess:
     def groups(self) -> list[JsonDict]:
         result: list[JsonDict] = self._call("groups")
         return result
+
+    def set_latency(self, seconds: float) -> None:
+        """Hold every request this long before answering it, as Graph's round trip would."""
+        self._call("latency", seconds=seconds)
 
     def close(self) -> None:
         if self._process.poll() is None:

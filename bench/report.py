@@ -11,6 +11,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench import latency
 from bench.measure import TIMING_RUNS
 
 READING = Path(__file__).with_name("reading.md")
@@ -87,6 +88,8 @@ def render(results: dict[str, Any]) -> str:
     lines += _memory(results)
     lines += _cold_start(results)
     lines += _queue(results)
+    if results.get("latency"):
+        lines += latency.render(results["latency"], meta["command"])
     lines += _profile(results)
     if READING.exists():
         lines += ["", READING.read_text(encoding="utf-8").rstrip(), ""]
