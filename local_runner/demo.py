@@ -1,6 +1,7 @@
 """``make run``: the whole app on this machine, against Azurite and the Graph emulator.
 
-Starts Azurite and the Graph emulator with the sample tenant, previews the reconcile, fires the
+Starts Azurite and the Graph emulator with the sample tenant, creates the queues and runs the
+read-only preflight (``python -m shared doctor``), previews the reconcile, fires the
 timer function once through the local runner, puts a few sample requests (one of them invalid) on
 the request queue, lets the queue function answer them, and prints what happened.
 
@@ -67,6 +68,14 @@ def main() -> int:
         from shared.shell.reconcile import run_reconcile
 
         settings = Settings.from_env()
+        from shared.shell.doctor import run_doctor
+
+        print("== 0. Preflight: python -m shared doctor ==")
+        service = QueueServiceClient.from_connection_string(azurite.connection_string)
+        for queue in (settings.request_queue, settings.result_queue, settings.poison_queue):
+            with contextlib.suppress(ResourceExistsError):  # as infra/main.bicep creates them
+                service.create_queue(queue)
+        print(asyncio.run(run_doctor()).render())
         print("== 1. Preview: python -m shared plan ==")
         print(render_table(asyncio.run(run_reconcile(settings, apply=False))))
 

@@ -63,6 +63,16 @@ def graph_scope(settings: Settings) -> str:
     return f"https://{urlsplit(settings.graph_base_url).hostname}/.default"
 
 
+def graph_token(settings: Settings, credential: TokenCredential | None = None) -> str:
+    """A token for the settings' Graph from the credential the app would use (the development
+    token for a loopback emulator, unless a credential is given). For the doctor, which reads its
+    claims: never log or print it."""
+    if settings.graph_is_loopback and credential is None:
+        return DEVELOPMENT_TOKEN
+    chosen = credential or default_credential(settings)
+    return chosen.get_token(graph_scope(settings)).token
+
+
 def build_client(
     settings: Settings, credential: TokenCredential | None = None
 ) -> tuple[GraphServiceClient, RequestCounter]:

@@ -13,6 +13,7 @@ from msgraph.generated.groups.groups_request_builder import GroupsRequestBuilder
 from msgraph.generated.groups.item.group_item_request_builder import GroupItemRequestBuilder
 from msgraph.generated.models.group import Group
 
+from shared.core.errors import PermanentGraphError
 from shared.core.model import GroupSnapshot, GroupSpec
 from shared.core.permissions import GROUP_PERMISSION
 from shared.graph.session import GraphSession
@@ -97,6 +98,23 @@ class GroupCalls(GraphSession):
         if not content:
             return UpsertResult(created=False, group=None)
         return UpsertResult(created=True, group=snapshot(json.loads(content)))
+
+    async def patch_by_key(self, unique_name: str, changes: dict[str, Any]) -> str:
+        """``PATCH /groups(uniqueName='…')`` without ``Prefer``: documented as an update only.
+
+        "missing" when no group has the key (404, as documented), "updated" (204), or "created"
+        (201: the service upserted without being asked). The doctor probes the route with it.
+        """
+        config: RequestConfiguration[Any] = RequestConfiguration(headers=HeadersCollection())
+        builder = self._client.groups_with_unique_name(unique_name)
+        info = builder.to_patch_request_information(_group_model(changes), config)
+        try:
+            content = await self._send(info, "update a group by its uniqueName", GROUP_PERMISSION)
+        except PermanentGraphError as error:
+            if error.status == 404:
+                return "missing"
+            raise
+        return "created" if content else "updated"
 
     async def update_group(self, group_id: str, changes: dict[str, Any]) -> None:
         builder = self._client.groups.by_group_id(group_id)

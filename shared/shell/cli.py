@@ -4,6 +4,7 @@
     python -m shared apply [--force]  the timer's job, now
     python -m shared request --scenario KEY --tag TAG
     python -m shared grant-permissions --identity ID  an admin grants the app's Graph roles
+    python -m shared doctor [--json]  a read-only preflight: settings, token, reads, queues
 
 Exit codes: 0 success, 1 any other failure, 2 bad settings or usage, 3 unsafe plan refused.
 """
@@ -40,6 +41,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if args.command == "doctor":  # it reads the settings itself: a bad one is a failed check
+        return _doctor(args, out)
     try:
         settings = Settings.from_env()
     except SettingsError as error:
@@ -105,6 +108,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     grant.add_argument("--json", action="store_true", help="one JSON document")
     grant.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+    doctor = commands.add_parser(
+        "doctor",
+        help="check, writing nothing, that the settings, the identity's token, Graph's answers "
+        "and the queues are ready (exit 0 all passed, 1 a check failed, 2 settings)",
+    )
+    doctor.add_argument("--json", action="store_true", help="one JSON document")
+    doctor.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(command="plan", json=False, force=False)
     return parser
 
@@ -166,6 +176,18 @@ def _grant(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     else:
         out.write(report.render())
     return EXIT_OK
+
+
+def _doctor(args: argparse.Namespace, out: TextIO) -> int:
+    from shared.shell.doctor import run_doctor
+
+    checklist = asyncio.run(run_doctor())
+    if args.json:
+        json.dump(checklist.to_dict(), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    else:
+        out.write(checklist.render())
+    return checklist.exit_code
 
 
 def _admin_credential() -> TokenCredential:

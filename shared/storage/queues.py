@@ -11,7 +11,14 @@ import asyncio
 import contextlib
 from typing import Any
 
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 from azure.storage.queue import (
     BinaryBase64DecodePolicy,
     QueueClient,
@@ -19,25 +26,39 @@ from azure.storage.queue import (
 )
 
 from shared.config.settings import STORAGE_CONNECTION, StorageConnection
-from shared.core.errors import SettingsError
+from shared.core.errors import AppError, SettingsError
+
+
+class QueueCheckError(AppError):
+    """A queue cannot be read: ``kind`` is missing, denied, unreachable or other."""
+
+    def __init__(self, queue: str, kind: str, reason: str) -> None:
+        super().__init__(f"queue {queue}: {reason}")
+        self.queue = queue
+        self.kind = kind
+        self.reason = reason
 
 
 def queue_client(
-    connection: StorageConnection | None, queue_name: str, *, encoding: str = "base64"
+    connection: StorageConnection | None,
+    queue_name: str,
+    *,
+    encoding: str = "base64",
+    **options: Any,
 ) -> QueueClient:
-    """A client for one queue, over the same connection and encoding as the host's bindings."""
+    """A client for one queue, over the same connection and encoding as the host's bindings.
+
+    ``options`` go to the client as they are (timeouts, ``retry_total``...)."""
     if connection is None:
         raise SettingsError(
             STORAGE_CONNECTION,
             "is not set (a connection string, or AzureWebJobsStorage__accountName / "
             "__queueServiceUri for an identity-based connection)",
         )
-    policies: dict[str, Any] = {}
+    policies: dict[str, Any] = dict(options)
     if encoding == "base64":
-        policies = {
-            "message_encode_policy": TextBase64EncodePolicy(),
-            "message_decode_policy": BinaryBase64DecodePolicy(),
-        }
+        policies["message_encode_policy"] = TextBase64EncodePolicy()
+        policies["message_decode_policy"] = BinaryBase64DecodePolicy()
     if connection.connection_string:
         return QueueClient.from_connection_string(
             connection.connection_string, queue_name, **policies
@@ -79,3 +100,37 @@ def peek_texts(client: QueueClient, limit: int = 32) -> list[str]:
         content = message.content
         texts.append(content.decode("utf-8", "replace") if isinstance(content, bytes) else content)
     return texts
+
+
+def peek_check(connection: StorageConnection | None, queue_name: str, timeout: float) -> int:
+    """Peek at one message of the queue (a read: nothing is taken, hidden or changed).
+
+    Returns how many messages were seen (0 or 1); ``QueueCheckError`` says why the queue cannot
+    be read. One try, with ``timeout`` seconds to connect and to read: for the doctor.
+    """
+    client = queue_client(
+        connection,
+        queue_name,
+        encoding="none",
+        retry_total=0,
+        connection_timeout=timeout,
+        read_timeout=timeout,
+    )
+    try:
+        return len(client.peek_messages(max_messages=1))
+    except ResourceNotFoundError as error:
+        raise QueueCheckError(queue_name, "missing", "the queue does not exist") from error
+    except (ServiceRequestError, ServiceResponseError) as error:
+        raise QueueCheckError(
+            queue_name, "unreachable", f"the queue service did not answer ({type(error).__name__})"
+        ) from error
+    except (ClientAuthenticationError, HttpResponseError) as error:
+        status = getattr(error, "status_code", None)
+        kind = "denied" if status in (401, 403) or status is None else "other"
+        reason = getattr(error, "reason", None) or type(error).__name__
+        code = getattr(error, "error_code", None)
+        raise QueueCheckError(
+            queue_name, kind, f"refused ({status or 'no token'} {code or reason})"
+        ) from error
+    finally:
+        client.close()

@@ -1,0 +1,192 @@
+"""``python -m shared doctor``: a read-only preflight, with the app's own settings, before the
+timer is switched on.
+
+In order: the settings; a token for Graph (when it carries a roles claim, as app-only tokens do,
+its roles against the permissions the settings need); each read the app makes; the upsert route
+(``PATCH /groups(uniqueName='<a key never used>')`` without ``Prefer`` must answer 404); the
+request, result and poison queues (peek only). Each check has a short timeout, Graph requests
+are retried once at most, and a service that did not answer is not asked again: with Graph
+unreachable the doctor answers within a minute. It writes nothing: the upsert probe is, by
+Graph's documentation, an update of a group that does not exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from azure.core.credentials import TokenCredential
+
+from shared.config.settings import Settings
+from shared.core.errors import GraphError, PermissionDeniedError, SettingsError, TransientGraphError
+from shared.core.permissions import REQUIRED_ROLES
+from shared.core.preflight import SETTINGS_CHECK, Check, Checklist
+from shared.graph.client import graph_token
+from shared.graph.gateway import GraphGateway
+from shared.shell.doctor_checks import (
+    grant_fix,
+    in_daemon_thread,
+    queue_checks,
+    settings_check,
+    token_check,
+)
+from shared.shell.memory import GroupQuery
+from shared.shell.observe import observe_groups
+
+CHECK_TIMEOUT = 15.0  # seconds per check
+GRAPH_RETRIES = 1  # per Graph request (the app's own setting may wait minutes in all)
+UPSERT_CHECK = "the upsert route"
+PROBE_PREFIX = "apg-doctor-probe-"
+PROBE_BODY = {"description": "A probe of python -m shared doctor: it must find no group."}
+
+
+def needed_roles(settings: Settings) -> tuple[str, ...]:
+    """The application permissions these settings need: the one place the doctor asks."""
+    return REQUIRED_ROLES
+
+
+@dataclass(frozen=True)
+class Read:
+    """One read the app makes: ``probe`` returns what it found, or raises a ``GraphError``."""
+
+    name: str
+    probe: Callable[[GraphGateway], Awaitable[str]]
+
+
+async def _devices(gateway: GraphGateway) -> str:
+    async with contextlib.aclosing(gateway.device_pages(top=1)) as pages:
+        async for page in pages:
+            return f"the Autopilot device list answered ({len(page)} of $top=1)"
+    return "the Autopilot device list answered"
+
+
+async def _groups(gateway: GraphGateway) -> str:
+    query = GroupQuery()
+    await observe_groups(gateway, query, first_page=True)
+    if query.split:
+        return (
+            "Graph refused the combined group filter (400); the two basic queries the app "
+            "falls back to answered"
+        )
+    return "the combined group filter answered"
+
+
+# The reads the app makes, in the order it makes them. Each must answer; a 403 names the
+# permission it lacks. More reads join this list as the app makes them (the Autopilot deployment
+# profiles and Enrollment Status Pages a scenario assigns).
+READS: tuple[Read, ...] = (
+    Read("read Autopilot devices", _devices),
+    Read("read groups with the app's query", _groups),
+)
+
+
+class Surprise(Exception):
+    """Graph answered, but not as documented."""
+
+    def __init__(self, detail: str, fix: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.fix = fix
+
+
+async def _upsert_route(gateway: GraphGateway) -> str:
+    key = PROBE_PREFIX + uuid.uuid4().hex
+    route = f"PATCH /groups(uniqueName='{key}') without Prefer"
+    outcome = await gateway.patch_by_key(key, PROBE_BODY)
+    if outcome == "missing":
+        return (
+            f"{route} answered 404, as documented; nothing was created (a 403 would mean "
+            "Group.ReadWrite.All is missing; a 404 does not prove it is granted)"
+        )
+    raise Surprise(
+        f"{route} answered {'201: Graph created a group' if outcome == 'created' else '204'}, "
+        "where its documentation says 404",
+        f"delete the group whose uniqueName is {key}, and report this: the app relies on the "
+        "documented upsert (docs/graph-contract.md)",
+    )
+
+
+async def run_doctor(
+    environ: Mapping[str, str] | None = None,
+    credential: TokenCredential | None = None,
+    timeout: float = CHECK_TIMEOUT,
+) -> Checklist:
+    """Every check, in order; the checklist says what passed and how to fix the rest."""
+    checklist = Checklist()
+    try:
+        settings = Settings.from_env(environ)
+    except SettingsError as error:
+        checklist.add(Check(SETTINGS_CHECK, False, str(error), "correct it (README, Settings)"))
+        return checklist
+    checklist.add(settings_check(settings))
+    await _graph_checks(settings, credential, timeout, checklist)
+    for check in await queue_checks(settings, timeout):
+        checklist.add(check)
+    return checklist
+
+
+async def _graph_checks(
+    settings: Settings, credential: TokenCredential | None, timeout: float, checklist: Checklist
+) -> None:
+    probes = [*((read.name, read.probe) for read in READS), (UPSERT_CHECK, _upsert_route)]
+    try:
+        token = await asyncio.wait_for(
+            in_daemon_thread(lambda: graph_token(settings, credential)), timeout
+        )
+    except Exception as error:  # no credential, no sign-in, a timeout: the token check says so
+        checklist.add(token_check(None, error, needed_roles(settings), settings))
+        _skip(checklist, [name for name, _ in probes], "no token for Graph (see above)")
+        return
+    checklist.add(token_check(token, None, needed_roles(settings), settings))
+    quick = dataclasses.replace(
+        settings,
+        graph_max_retries=min(settings.graph_max_retries, GRAPH_RETRIES),
+        graph_retry_delay_seconds=min(settings.graph_retry_delay_seconds, 1.0),
+    )
+    async with GraphGateway.from_settings(quick, credential) as gateway:
+        for index, (name, probe) in enumerate(probes):
+            check, answered = await _attempt(name, probe(gateway), timeout, settings)
+            checklist.add(check)
+            if not answered:
+                later = [later_name for later_name, _ in probes[index + 1 :]]
+                _skip(checklist, later, "Graph did not answer the check above")
+                return
+
+
+def _skip(checklist: Checklist, names: list[str], reason: str) -> None:
+    for name in names:
+        checklist.add(Check(name, False, f"not checked: {reason}", "fix the check above first"))
+
+
+async def _attempt(
+    name: str, probe: Awaitable[str], timeout: float, settings: Settings
+) -> tuple[Check, bool]:
+    """The check, and whether Graph answered at all (if not, later checks are skipped)."""
+    unreachable = (
+        f"check GRAPH_BASE_URL ({settings.graph_base_url}) and that this machine reaches it"
+    )
+    try:
+        detail = await asyncio.wait_for(probe, timeout)
+    except TimeoutError:
+        return Check(name, False, f"no answer within {timeout:g} s", unreachable), False
+    except PermissionDeniedError as error:
+        return (
+            Check(
+                name,
+                False,
+                f"Graph answered 403: the identity lacks {error.permission}",
+                grant_fix([error.permission], settings),
+            ),
+            True,
+        )
+    except TransientGraphError as error:
+        return Check(name, False, f"Graph did not answer: {error}", unreachable), False
+    except Surprise as error:
+        return Check(name, False, error.detail, error.fix), True
+    except GraphError as error:
+        return Check(name, False, str(error), "see Graph's message"), True
+    return Check(name, True, detail), True
