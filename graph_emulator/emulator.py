@@ -118,7 +118,13 @@ class Emulator:
 
     @property
     def base_url(self) -> str:
+        """The v1.0 service root, e.g. ``http://127.0.0.1:PORT/v1.0``."""
         return f"http://{self._host}:{self.port}/v1.0"
+
+    @property
+    def beta_url(self) -> str:
+        """The beta service root (Autopilot deployment profiles live only there)."""
+        return f"http://{self._host}:{self.port}/beta"
 
     # --- seeding (visible at once, no lag) ---
 
