@@ -14,8 +14,10 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import unquote, unquote_plus
 
+from graph_emulator.autopilot_profiles import AutopilotProfileEndpoints
 from graph_emulator.clock import Clock
 from graph_emulator.devices import DeviceCatalog
+from graph_emulator.enrollment_configurations import EnrollmentConfigurationEndpoints
 from graph_emulator.errors import GraphError, error_body
 from graph_emulator.faults import Fault, Faults
 from graph_emulator.groups import GroupEndpoints
@@ -61,6 +63,8 @@ class GraphService:
         group_page_size: int = 100,
         seed: int = 0,
         service_principals: ServicePrincipalEndpoints | None = None,
+        *,
+        intune_page_size: int = 100,
     ) -> None:
         self.state = state
         self.faults = faults
@@ -69,19 +73,23 @@ class GraphService:
         self.devices = DeviceCatalog(state, page_size)
         self.groups = GroupEndpoints(state, group_page_size, seed)
         self.service_principals = service_principals or ServicePrincipalEndpoints()
+        self.profiles = AutopilotProfileEndpoints(state, intune_page_size)
+        self.enrollment = EnrollmentConfigurationEndpoints(state, intune_page_size)
         self._records: list[RequestRecord] = []
         self._records_lock = threading.Lock()
         self._register()
 
     def _register(self) -> None:
         """The routing tables, one per API version: each endpoint family registers its own
-        routes. Beta serves only what v1.0 lacks and the app needs (nothing yet)."""
+        routes. Beta serves only what v1.0 lacks and the app needs."""
         v1 = self.routers[V1]
         base = r"/deviceManagement/windowsAutopilotDeviceIdentities"
         v1.add("GET", base, self.devices.list_devices, AUTOPILOT_READ)
         v1.add("GET", base + r"/(?P<device_id>[^/]+)", self.devices.get_device, AUTOPILOT_READ)
         self.groups.register(v1)
         self.service_principals.register(v1)
+        self.enrollment.register(v1)
+        self.profiles.register(self.routers[BETA])
 
     # --- inspection ---
 
