@@ -18,7 +18,13 @@ from graph_emulator import permissions
 from graph_emulator.errors import GraphError, bad_request, not_found, unsupported_query
 from graph_emulator.group_model import GROUP_PROPERTIES, apply_update, create_group
 from graph_emulator.group_query import compile_group_filter, compile_search, parse_orderby
-from graph_emulator.paging import decode_skiptoken, next_link, parse_select, parse_top
+from graph_emulator.paging import (
+    check_options,
+    page_response,
+    parse_select,
+    parse_top,
+    project,
+)
 from graph_emulator.protocol import Request, Response, json_response, no_content
 from graph_emulator.routes import Router
 from graph_emulator.state import TenantState
@@ -53,9 +59,7 @@ class GroupEndpoints:
     # --- reads ---
 
     def list(self, request: Request) -> Response:
-        for key, _ in request.query:
-            if key.startswith("$") and key not in _LIST_OPTIONS:
-                raise GraphError(400, "BadRequest", f"Query option '{key}' is not supported.")
+        check_options(request, _LIST_OPTIONS)
         advanced = request.advanced
         count = request.option("$count")
         search = request.option("$search")
@@ -84,21 +88,9 @@ class GroupEndpoints:
             groups = sorted(
                 groups, key=lambda g: str(g.get(prop) or "").casefold(), reverse=descending
             )
-        token = request.option("$skiptoken")
-        offset = decode_skiptoken(token) if token is not None else 0
-        page = groups[offset : offset + size]
-        context = f"{request.service_root}/$metadata#groups"
-        if select is not None:
-            context += f"({','.join(select)})"
-        payload: JsonDict = {"@odata.context": context}
-        if count == "true" and offset == 0:
-            payload["@odata.count"] = len(groups)
-        if offset + size < len(groups):
-            payload["@odata.nextLink"] = next_link(
-                f"{request.service_root}/groups", request.query, offset + size
-            )
-        payload["value"] = [_project(g, select) for g in page]
-        return json_response(200, payload)
+        return page_response(
+            request, groups, size, select, "groups", "groups", count=count == "true"
+        )
 
     def get(self, request: Request, group_id: str) -> Response:
         group = self.state.visible_group(_check_id(group_id))
@@ -176,7 +168,7 @@ class GroupEndpoints:
     ) -> Response:
         select = parse_select(request.option("$select"), GROUP_PROPERTIES, "group")
         payload = {"@odata.context": f"{request.service_root}/$metadata#groups/$entity"}
-        payload.update(_project(group, select))
+        payload.update(project(group, select))
         headers = {"Location": f"{request.service_root}/groups/{group['id']}"} if location else None
         return json_response(status, payload, headers)
 
@@ -192,12 +184,6 @@ def parse_key_literal(literal: str) -> str:
     if not value:
         raise bad_request("Invalid value specified for property 'uniqueName' of resource 'Group'.")
     return value
-
-
-def _project(group: JsonDict, select: tuple[str, ...] | None) -> JsonDict:
-    if select is None:
-        return dict(group)
-    return {name: group.get(name) for name in select}
 
 
 def _check_id(group_id: str) -> str:
