@@ -63,8 +63,8 @@ def main() -> int:
         )
 
         from shared.config.settings import Settings
-        from shared.shell.cli import render_table
         from shared.shell.reconcile import run_reconcile
+        from shared.shell.render import render_table
 
         settings = Settings.from_env()
         print("== 1. Preview: python -m shared plan ==")

@@ -19,7 +19,7 @@ from shared.config.settings import Settings
 from shared.core.errors import AppError
 from shared.graph.gateway import GraphGateway
 from shared.shell.memory import HandmadeGroups, RecentlyCreated
-from shared.shell.reconcile import run_reconcile, wanted_from
+from shared.shell.reconcile import ledger_for, run_reconcile, wanted_from
 from shared.shell.report import Report
 from shared.shell.request import Delivery, RequestContext, handle_message
 from shared.storage.queues import queue_client, send_text_async
@@ -48,6 +48,7 @@ class Runtime:
             weakref.WeakKeyDictionary()
         )
         self.last_report: Report | None = None  # the latest timer run's, for local tooling
+        self.ledger = ledger_for(settings)  # the assignments' lock and history, when needed
 
     def _shared(self) -> LoopState:
         loop = asyncio.get_running_loop()
@@ -60,7 +61,7 @@ class Runtime:
         if past_due:
             log.info("reconcile: the timer is past due; running now")
         gateway = self._shared().gateway  # one Graph client for every run on this event loop
-        report = await run_reconcile(self.settings, apply=True, gateway=gateway)
+        report = await run_reconcile(self.settings, apply=True, gateway=gateway, ledger=self.ledger)
         self.last_report = report
         if not report.ok:
             raise ReconcileFailed(report.summary())
@@ -79,6 +80,7 @@ class Runtime:
             handmade=shared.handmade,
             send_failed=partial(send_text_async, results),
             recent=shared.recent,
+            ledger=self.ledger,
         )
         delivery = Delivery(
             message_id, dequeue_count or 1, self.host.max_dequeue_count, self.settings.poison_queue

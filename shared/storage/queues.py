@@ -18,20 +18,15 @@ from azure.storage.queue import (
     TextBase64EncodePolicy,
 )
 
-from shared.config.settings import STORAGE_CONNECTION, StorageConnection
-from shared.core.errors import SettingsError
+from shared.config.settings import StorageConnection
+from shared.storage.connection import credential_for, require
 
 
 def queue_client(
     connection: StorageConnection | None, queue_name: str, *, encoding: str = "base64"
 ) -> QueueClient:
     """A client for one queue, over the same connection and encoding as the host's bindings."""
-    if connection is None:
-        raise SettingsError(
-            STORAGE_CONNECTION,
-            "is not set (a connection string, or AzureWebJobsStorage__accountName / "
-            "__queueServiceUri for an identity-based connection)",
-        )
+    connection = require(connection, "the queues")
     policies: dict[str, Any] = {}
     if encoding == "base64":
         policies = {
@@ -42,17 +37,10 @@ def queue_client(
         return QueueClient.from_connection_string(
             connection.connection_string, queue_name, **policies
         )
-    from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
-
-    credential = (
-        ManagedIdentityCredential(client_id=connection.client_id)
-        if connection.client_id
-        else DefaultAzureCredential()
-    )
     return QueueClient(
         account_url=str(connection.queue_service_uri),
         queue_name=queue_name,
-        credential=credential,
+        credential=credential_for(connection),
         **policies,
     )
 

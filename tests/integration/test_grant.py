@@ -11,6 +11,7 @@ import pytest
 
 from graph_emulator import Emulator
 from graph_emulator.service_principals import GRAPH_APP_ROLES, GRAPH_SP_ID
+from shared.core.permissions import required_roles
 from shared.graph.gateway import GraphGateway
 from shared.graph.principals import RoleAssignment
 from shared.shell import cli
@@ -126,7 +127,7 @@ def test_graphs_already_exists_answer_to_a_racing_grant_counts_as_success(tenant
 
     async def run() -> Any:
         async with StaleReads.from_settings(settings) as gateway:
-            return await grant_permissions(gateway, MI_ID)
+            return await grant_permissions(gateway, MI_ID, required_roles(settings.catalogue))
 
     report = asyncio.run(run())
 

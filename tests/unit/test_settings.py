@@ -275,7 +275,10 @@ def test_a_loopback_graph_url_is_known_as_loopback() -> None:
         ),
         pytest.param(
             {"AzureWebJobsStorage__accountName": "acct123"},
-            StorageConnection(queue_service_uri="https://acct123.queue.core.windows.net"),
+            StorageConnection(
+                queue_service_uri="https://acct123.queue.core.windows.net",
+                blob_service_uri="https://acct123.blob.core.windows.net",
+            ),
             id="account name",
         ),
         pytest.param(
@@ -293,7 +296,10 @@ def test_a_loopback_graph_url_is_known_as_loopback() -> None:
                 "AzureWebJobsStorage__queueServiceUri": "https://uri.queue.core.windows.net",
                 "AzureWebJobsStorage__accountName": "other",
             },
-            StorageConnection(queue_service_uri="https://uri.queue.core.windows.net"),
+            StorageConnection(
+                queue_service_uri="https://uri.queue.core.windows.net",
+                blob_service_uri="https://other.blob.core.windows.net",
+            ),
             id="queue service uri wins over account name",
         ),
         pytest.param(
@@ -307,9 +313,22 @@ def test_a_loopback_graph_url_is_known_as_loopback() -> None:
                 "AzureWebJobsStorage__clientId": "client-1",
             },
             StorageConnection(
-                queue_service_uri="https://acct123.queue.core.windows.net", client_id="client-1"
+                queue_service_uri="https://acct123.queue.core.windows.net",
+                blob_service_uri="https://acct123.blob.core.windows.net",
+                client_id="client-1",
             ),
             id="user-assigned identity",
+        ),
+        pytest.param(
+            {
+                "AzureWebJobsStorage__queueServiceUri": "https://q.queue.core.windows.net",
+                "AzureWebJobsStorage__blobServiceUri": "https://b.blob.core.windows.net/",
+            },
+            StorageConnection(
+                queue_service_uri="https://q.queue.core.windows.net",
+                blob_service_uri="https://b.blob.core.windows.net",
+            ),
+            id="blob service uri for the assignment locks",
         ),
         pytest.param(
             {
