@@ -8,8 +8,9 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -31,7 +32,12 @@ JsonDict = dict[str, Any]
 
 
 class Emulator:
-    """A Microsoft Graph emulator serving over real HTTP on 127.0.0.1."""
+    """A Microsoft Graph emulator serving over real HTTP on 127.0.0.1.
+
+    ``latency_seconds`` holds every request that long before it is answered, each in its
+    connection's own thread, so concurrent requests wait concurrently; ``sleep`` is how it
+    waits (tests inject one, as they inject ``clock``).
+    """
 
     def __init__(
         self,
@@ -43,6 +49,8 @@ class Emulator:
         *,
         group_page_size: int = 100,
         intune_page_size: int = 100,
+        latency_seconds: float = 0.0,
+        sleep: Callable[[float], None] = time.sleep,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -67,7 +75,9 @@ class Emulator:
             seed,
             self._principals,
             intune_page_size=intune_page_size,
+            sleep=sleep,
         )
+        self.faults.set_latency(latency_seconds)
         self._profiles = self._service.profiles
         self._enrollment = self._service.enrollment
         self._seed_ids = random.Random(seed ^ 0x5EED)
