@@ -34,6 +34,7 @@ JsonDict = dict[str, Any]
 class Emulator:
     """A Microsoft Graph emulator serving over real HTTP on 127.0.0.1.
 
+    ``strict`` answers as the stricter Graph of the README's "Strict profile" table.
     ``latency_seconds`` holds every request that long before it is answered, each in its
     connection's own thread, so concurrent requests wait concurrently; ``sleep`` is how it
     waits (tests inject one, as they inject ``clock``).
@@ -49,6 +50,7 @@ class Emulator:
         *,
         group_page_size: int = 100,
         intune_page_size: int = 100,
+        strict: bool = False,
         latency_seconds: float = 0.0,
         sleep: Callable[[float], None] = time.sleep,
         host: str = "127.0.0.1",
@@ -75,6 +77,7 @@ class Emulator:
             seed,
             self._principals,
             intune_page_size=intune_page_size,
+            strict=strict,
             sleep=sleep,
         )
         self.faults.set_latency(latency_seconds)
@@ -289,6 +292,11 @@ class Emulator:
     def set_intune_page_size(self, size: int) -> None:
         """Profiles, enrollment configurations and their assignments per page (default 100)."""
         self._profiles.page_size = self._enrollment.page_size = size
+
+    @property
+    def strict(self) -> bool:
+        """True when answering as the strict profile (README, "Strict profile")."""
+        return self._service.strict
 
     def _new_id(self) -> str:
         return str(uuid.UUID(int=self._seed_ids.getrandbits(128), version=4))

@@ -66,18 +66,20 @@ class GraphService:
         service_principals: ServicePrincipalEndpoints | None = None,
         *,
         intune_page_size: int = 100,
+        strict: bool = False,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.state = state
         self.faults = faults
         self.clock = clock
+        self.strict = strict
         self._sleep = sleep
         self.routers = {V1: Router(), BETA: Router()}
-        self.devices = DeviceCatalog(state, page_size)
-        self.groups = GroupEndpoints(state, group_page_size, seed)
+        self.devices = DeviceCatalog(state, page_size, strict)
+        self.groups = GroupEndpoints(state, group_page_size, seed, strict)
         self.service_principals = service_principals or ServicePrincipalEndpoints()
-        self.profiles = AutopilotProfileEndpoints(state, intune_page_size)
-        self.enrollment = EnrollmentConfigurationEndpoints(state, intune_page_size)
+        self.profiles = AutopilotProfileEndpoints(state, intune_page_size, strict)
+        self.enrollment = EnrollmentConfigurationEndpoints(state, intune_page_size, strict)
         self._records: list[RequestRecord] = []
         self._records_lock = threading.Lock()
         self._register()
