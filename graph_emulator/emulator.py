@@ -9,7 +9,6 @@ import logging
 import random
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
@@ -21,6 +20,7 @@ from graph_emulator.enrollment_configurations import RemovedAssignment
 from graph_emulator.enrollment_model import default_configurations
 from graph_emulator.faults import Faults
 from graph_emulator.intune_assignments import TARGET_TYPES, seed_target
+from graph_emulator.seeds import random_guid
 from graph_emulator.server import EmulatorHTTPServer
 from graph_emulator.service import GraphService, RequestRecord
 from graph_emulator.service_principals import ServicePrincipalEndpoints
@@ -299,7 +299,7 @@ class Emulator:
         return self._service.strict
 
     def _new_id(self) -> str:
-        return str(uuid.UUID(int=self._seed_ids.getrandbits(128), version=4))
+        return random_guid(self._seed_ids)
 
 
 def _tenant_data(tenant: JsonDict | str | Path | None) -> JsonDict:

@@ -9,14 +9,13 @@ backtick, a control character, a 600-character tag).
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import random
-import uuid
 from bisect import bisect
 from typing import Any
 
 from graph_emulator.permissions import DEFAULT_GRANTED
+from graph_emulator.seeds import EPOCH_DAYS, day_stamp, random_guid
 from graph_emulator.tenant import DEFAULT_TENANT_ID
 
 JsonDict = dict[str, Any]
@@ -88,7 +87,6 @@ _HARDWARE = [
     ("Microsoft Corporation", "Surface Laptop 5", "Surface", "0F"),
     ("Dell Inc.", "OptiPlex 7010", "OptiPlex", "7D"),
 ]
-_EPOCH_DAYS = 19723  # 2024-01-01
 _NO_ID = "00000000-0000-0000-0000-000000000000"
 _RULE_SPELLINGS = [
     '(device.devicePhysicalIDs -any (_ -eq "[OrderId]:{tag}"))',
@@ -137,10 +135,6 @@ def generate_tenant(devices: int, tags: int, seed: int = 0) -> JsonDict:
     }
 
 
-def _guid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
 def _devices(count: int, tags: list[str], rng: random.Random) -> list[JsonDict]:
     weights = list(itertools.accumulate(1.0 / (rank + 1) ** 0.8 for rank in range(len(tags))))
     # The first order is the one Microsoft's purchase-order example rule names.
@@ -155,10 +149,10 @@ def _devices(count: int, tags: list[str], rng: random.Random) -> list[JsonDict]:
             tag = tags[bisect(weights, rng.random() * weights[-1])]
         maker, model, family, prefix = _HARDWARE[index % len(_HARDWARE)]
         enrolled = rng.random() < 0.7
-        day = _EPOCH_DAYS + rng.randrange(400)
+        day = EPOCH_DAYS + rng.randrange(400)
         out.append(
             {
-                "id": _guid(rng),
+                "id": random_guid(rng),
                 "groupTag": tag,
                 "purchaseOrderIdentifier": rng.choice(orders) if rng.random() < 0.3 else "",
                 "serialNumber": f"{prefix}{_base36(index * 7919 + rng.randrange(7919)).zfill(8)}",
@@ -166,14 +160,14 @@ def _devices(count: int, tags: list[str], rng: random.Random) -> list[JsonDict]:
                 "manufacturer": maker,
                 "model": model,
                 "enrollmentState": "enrolled" if enrolled else "notContacted",
-                "lastContactedDateTime": _date(day) if enrolled else "0001-01-01T00:00:00Z",
+                "lastContactedDateTime": day_stamp(day) if enrolled else "0001-01-01T00:00:00Z",
                 "addressableUserName": "",
                 "userPrincipalName": "",
                 "resourceName": "",
                 "skuNumber": "",
                 "systemFamily": family,
-                "azureActiveDirectoryDeviceId": _guid(rng),
-                "managedDeviceId": _guid(rng) if enrolled else _NO_ID,
+                "azureActiveDirectoryDeviceId": random_guid(rng),
+                "managedDeviceId": random_guid(rng) if enrolled else _NO_ID,
                 "displayName": "",
             }
         )
@@ -190,17 +184,12 @@ def _base36(number: int) -> str:
             return out
 
 
-def _date(days: int) -> str:
-    day = dt.date(1970, 1, 1) + dt.timedelta(days=days)
-    return f"{day.isoformat()}T{days % 24:02d}:{days % 60:02d}:00Z"
-
-
 def _groups(tags: list[str], rng: random.Random) -> list[JsonDict]:
     groups: list[JsonDict] = []
 
     def add(name: str, rule: str | None = None, **extra: Any) -> JsonDict:
         group: JsonDict = {
-            "id": _guid(rng),
+            "id": random_guid(rng),
             "displayName": name,
             "description": extra.pop("description", None),
             "mailEnabled": False,
@@ -209,7 +198,7 @@ def _groups(tags: list[str], rng: random.Random) -> list[JsonDict]:
             "groupTypes": ["DynamicMembership"] if rule else [],
             "membershipRule": rule,
             "membershipRuleProcessingState": "On" if rule else None,
-            "createdDateTime": _date(_EPOCH_DAYS - rng.randrange(900)),
+            "createdDateTime": day_stamp(EPOCH_DAYS - rng.randrange(900)),
         }
         group.update(extra)
         groups.append(group)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import re
 import threading
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +26,7 @@ from graph_emulator.paging import (
 )
 from graph_emulator.protocol import Request, Response, json_response, no_content
 from graph_emulator.routes import Router
+from graph_emulator.seeds import random_guid
 from graph_emulator.state import TenantState
 from graph_emulator.strict import check_group, check_group_filter
 
@@ -58,7 +58,7 @@ class GroupEndpoints:
 
     def new_id(self) -> str:
         with self._rng_lock:
-            return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+            return random_guid(self._rng)
 
     # --- reads ---
 
