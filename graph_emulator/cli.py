@@ -42,6 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     generate.add_argument("--tags", type=int, required=True)
     generate.add_argument("--seed", type=int, default=0)
     generate.add_argument("--indent", type=int, default=None)
+    generate.add_argument(
+        "--scenario-profiles",
+        action="store_true",
+        help="add an Autopilot profile and an ESP for each scenario besides user-driven",
+    )
 
     bench_cmd = commands.add_parser("bench", help="measure device pages served per second")
     bench_cmd.add_argument("--devices", type=int, default=100_000)
@@ -52,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args)
     if args.command == "generate":
-        tenant = generate_tenant(args.devices, args.tags, args.seed)
+        tenant = generate_tenant(
+            args.devices, args.tags, args.seed, scenario_profiles=args.scenario_profiles
+        )
         json.dump(tenant, sys.stdout, indent=args.indent, ensure_ascii=True)
         sys.stdout.write("\n")
         return 0

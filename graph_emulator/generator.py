@@ -4,7 +4,8 @@ A generated tenant holds what a real one throws at the app: tagged and untagged 
 tags that differ only in letter case, purchase order ids, groups an admin made by hand in
 the spellings admins really write (graph-facts §1d-1e), groups with the same display
 name, unrelated static and dynamic groups, and a few hostile tags (a double quote, a
-backtick, a control character, a 600-character tag).
+backtick, a control character, a 600-character tag). Its Intune side (``generator_intune``)
+holds Autopilot profiles and ESPs, and an admin's own assignment the app must keep.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import random
 from bisect import bisect
 from typing import Any
 
+from graph_emulator.generator_intune import intune_side
 from graph_emulator.permissions import DEFAULT_GRANTED
 from graph_emulator.seeds import EPOCH_DAYS, day_stamp, random_guid
 from graph_emulator.tenant import DEFAULT_TENANT_ID
@@ -121,17 +123,28 @@ def tag_catalogue(count: int, rng: random.Random) -> list[str]:
     return tags
 
 
-def generate_tenant(devices: int, tags: int, seed: int = 0) -> JsonDict:
-    """A tenant dict (the tenant file format) with ``devices`` devices and ``tags`` tags."""
+def generate_tenant(
+    devices: int, tags: int, seed: int = 0, *, scenario_profiles: bool = False
+) -> JsonDict:
+    """A tenant dict (the tenant file format) with ``devices`` devices and ``tags`` tags;
+    ``scenario_profiles`` adds a profile and an ESP for each scenario besides user-driven."""
     if devices < 0 or tags < 0:
         raise ValueError("devices and tags cannot be negative")
     rng = random.Random(seed)
     catalogue = tag_catalogue(tags, rng)
+    identities = _devices(devices, catalogue, rng)
+    groups = _groups(catalogue, rng)
+    # Drawn last, so the devices and groups of a seed stay what they were before.
+    pilot = _group(rng, "Pilot devices", description="Hand-picked devices, added by an admin")
+    groups.append(pilot)
+    profiles, configurations = intune_side(rng, pilot["id"], scenario_profiles)
     return {
         "tenantId": DEFAULT_TENANT_ID,
         "grantedPermissions": list(DEFAULT_GRANTED),
-        "devices": _devices(devices, catalogue, rng),
-        "groups": _groups(catalogue, rng),
+        "devices": identities,
+        "groups": groups,
+        "autopilotProfiles": profiles,
+        "enrollmentConfigurations": configurations,
     }
 
 
@@ -184,25 +197,30 @@ def _base36(number: int) -> str:
             return out
 
 
+def _group(rng: random.Random, name: str, rule: str | None = None, **extra: Any) -> JsonDict:
+    """A security group, dynamic if it has a rule; ``extra`` overrides any property."""
+    group: JsonDict = {
+        "id": random_guid(rng),
+        "displayName": name,
+        "description": extra.pop("description", None),
+        "mailEnabled": False,
+        "mailNickname": f"{rng.getrandbits(32):08x}-{rng.choice('abcdef0123456789')}",
+        "securityEnabled": True,
+        "groupTypes": ["DynamicMembership"] if rule else [],
+        "membershipRule": rule,
+        "membershipRuleProcessingState": "On" if rule else None,
+        "createdDateTime": day_stamp(EPOCH_DAYS - rng.randrange(900)),
+    }
+    group.update(extra)
+    return group
+
+
 def _groups(tags: list[str], rng: random.Random) -> list[JsonDict]:
     groups: list[JsonDict] = []
 
     def add(name: str, rule: str | None = None, **extra: Any) -> JsonDict:
-        group: JsonDict = {
-            "id": random_guid(rng),
-            "displayName": name,
-            "description": extra.pop("description", None),
-            "mailEnabled": False,
-            "mailNickname": f"{rng.getrandbits(32):08x}-{rng.choice('abcdef0123456789')}",
-            "securityEnabled": True,
-            "groupTypes": ["DynamicMembership"] if rule else [],
-            "membershipRule": rule,
-            "membershipRuleProcessingState": "On" if rule else None,
-            "createdDateTime": day_stamp(EPOCH_DAYS - rng.randrange(900)),
-        }
-        group.update(extra)
-        groups.append(group)
-        return group
+        groups.append(_group(rng, name, rule, **extra))
+        return groups[-1]
 
     add("All Autopilot devices", 'device.devicePhysicalIDs -any _ -startsWith "[ZTDid]"')
     ordinary = [t for t in tags if t not in HOSTILE_TAGS]
