@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import uuid
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -20,6 +20,7 @@ from graph_emulator.enrollment_configurations import RemovedAssignment
 from graph_emulator.enrollment_model import default_configurations
 from graph_emulator.faults import Faults
 from graph_emulator.intune_assignments import TARGET_TYPES, seed_target
+from graph_emulator.seeds import random_guid
 from graph_emulator.server import EmulatorHTTPServer
 from graph_emulator.service import GraphService, RequestRecord
 from graph_emulator.service_principals import ServicePrincipalEndpoints
@@ -31,7 +32,13 @@ JsonDict = dict[str, Any]
 
 
 class Emulator:
-    """A Microsoft Graph emulator serving over real HTTP on 127.0.0.1."""
+    """A Microsoft Graph emulator serving over real HTTP on 127.0.0.1.
+
+    ``strict`` answers as the stricter Graph of the README's "Strict profile" table.
+    ``latency_seconds`` holds every request that long before it is answered, each in its
+    connection's own thread, so concurrent requests wait concurrently; ``sleep`` is how it
+    waits (tests inject one, as they inject ``clock``).
+    """
 
     def __init__(
         self,
@@ -43,6 +50,9 @@ class Emulator:
         *,
         group_page_size: int = 100,
         intune_page_size: int = 100,
+        strict: bool = False,
+        latency_seconds: float = 0.0,
+        sleep: Callable[[float], None] = time.sleep,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -67,7 +77,10 @@ class Emulator:
             seed,
             self._principals,
             intune_page_size=intune_page_size,
+            strict=strict,
+            sleep=sleep,
         )
+        self.faults.set_latency(latency_seconds)
         self._profiles = self._service.profiles
         self._enrollment = self._service.enrollment
         self._seed_ids = random.Random(seed ^ 0x5EED)
@@ -280,8 +293,13 @@ class Emulator:
         """Profiles, enrollment configurations and their assignments per page (default 100)."""
         self._profiles.page_size = self._enrollment.page_size = size
 
+    @property
+    def strict(self) -> bool:
+        """True when answering as the strict profile (README, "Strict profile")."""
+        return self._service.strict
+
     def _new_id(self) -> str:
-        return str(uuid.UUID(int=self._seed_ids.getrandbits(128), version=4))
+        return random_guid(self._seed_ids)
 
 
 def _tenant_data(tenant: JsonDict | str | Path | None) -> JsonDict:

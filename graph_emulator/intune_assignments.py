@@ -157,9 +157,6 @@ class AssignmentLists:
             self._lists[owner_id.lower()] = History()
             self._lists[owner_id.lower()].reset(())
 
-    def has(self, owner_id: str) -> bool:
-        return owner_id.lower() in self._lists
-
     def current(self, owner_id: str) -> tuple[Target, ...]:
         with self._state.lock:
             return self._lists[owner_id.lower()].current or ()

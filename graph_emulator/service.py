@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote, unquote_plus
 
@@ -65,16 +66,20 @@ class GraphService:
         service_principals: ServicePrincipalEndpoints | None = None,
         *,
         intune_page_size: int = 100,
+        strict: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.state = state
         self.faults = faults
         self.clock = clock
+        self.strict = strict
+        self._sleep = sleep
         self.routers = {V1: Router(), BETA: Router()}
-        self.devices = DeviceCatalog(state, page_size)
-        self.groups = GroupEndpoints(state, group_page_size, seed)
+        self.devices = DeviceCatalog(state, page_size, strict)
+        self.groups = GroupEndpoints(state, group_page_size, seed, strict)
         self.service_principals = service_principals or ServicePrincipalEndpoints()
-        self.profiles = AutopilotProfileEndpoints(state, intune_page_size)
-        self.enrollment = EnrollmentConfigurationEndpoints(state, intune_page_size)
+        self.profiles = AutopilotProfileEndpoints(state, intune_page_size, strict)
+        self.enrollment = EnrollmentConfigurationEndpoints(state, intune_page_size, strict)
         self._records: list[RequestRecord] = []
         self._records_lock = threading.Lock()
         self._register()
@@ -116,7 +121,7 @@ class GraphService:
             fault.seconds if fault and fault.kind == "latency" else 0
         )
         if delay > 0:
-            time.sleep(delay)
+            self._sleep(delay)  # in this connection's own thread: other requests go on
         response = self._respond(
             method, path, raw_path, raw_query, headers, body, host, request_id, fault
         )
