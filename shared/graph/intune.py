@@ -19,7 +19,7 @@ from kiota_abstractions.method import Method
 
 from shared.config.settings import beta_url
 from shared.core.assignments import IntuneObject
-from shared.core.errors import PermanentGraphError, PermissionDeniedError
+from shared.core.errors import PermanentGraphError, PermissionDeniedError, TransientGraphError
 from shared.core.permissions import DEVICE_WRITE_PERMISSION
 from shared.graph.session import GraphSession, raw_request
 
@@ -77,7 +77,9 @@ class IntuneCalls(GraphSession):
         """Put a group on a profile: True if this call did, False if it was already there.
 
         Assigning a group twice is not documented (it may be refused, ignored or duplicated), so a
-        refusal is checked against the profile's assignments before it counts as an error.
+        400 is checked against the profile's assignments: there, it was already assigned (a replay
+        of this very POST after a lost answer meets it too). Not there yet may be Graph's read
+        lag after such a replay: the outcome is unknown, so it is left for a later try.
         """
         url = self._url(f"{PROFILES}/{quote(profile_id)}/assignments", beta=True)
         body = {"@odata.type": PROFILE_ASSIGNMENT, "target": group_target(group_id)}
@@ -88,7 +90,12 @@ class IntuneCalls(GraphSession):
             if isinstance(error, PermissionDeniedError) or error.status != 400:
                 raise
             if group_id not in group_ids(await self.profile_assignments(profile_id)):
-                raise
+                raise TransientGraphError(
+                    f"{error}; and the profile's assignments do not show the group yet, so "
+                    "whether it is assigned is not known yet",
+                    status=400,
+                    code=error.code,
+                ) from error
             return False
         return True
 

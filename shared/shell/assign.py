@@ -147,6 +147,10 @@ async def apply_assignments(
             if denied is not None:
                 raise denied
             if kind is AssignmentKind.PROFILE:
+                # Written ahead, as for ESPs: a POST whose answer is lost may still have made the
+                # assignment, and until a read shows it, later plans wait instead of re-posting.
+                intended = [g for _, g in pending]
+                await ledger.record(kind, target_id, now=stamp, intended=intended)
                 done = await _assign_profile(gateway, target_id, pending)
             else:
                 async with ledger.lock(kind, target_id):
@@ -164,8 +168,19 @@ async def apply_assignments(
                 log.warning("assign: %s %s failed: %s", kind, target_id, error)
             outcomes.update({i: _failed(error) for i, _ in pending})
             errors.update({i: error for i, _ in pending})
+            if not isinstance(error, TransientError):  # refused for good: nothing is pending
+                await _withdraw(ledger, kind, target_id, [g for _, g in pending], stamp)
     await _record_seen(entries, ledger, view, stamp)
     return AssignResult(outcomes, denied, errors)
+
+
+async def _withdraw(
+    ledger: Ledger, kind: AssignmentKind, target_id: str, groups: list[str], stamp: str
+) -> None:
+    try:
+        await ledger.record(kind, target_id, now=stamp, refused=groups)
+    except AppError as error:  # the intent then expires on its own (RECENT)
+        log.warning("assign: could not withdraw the intent on %s: %s", target_id, error)
 
 
 def _created_id(applied: Applied | None) -> str | None:
@@ -238,8 +253,9 @@ async def _record_seen(
     for entry in entries:
         if entry.action is not AssignAction.UNCHANGED or not entry.group_id or not entry.target_id:
             continue
+        shown = entry.group_id in view.assigned.get(entry.target_id, frozenset())
         history = view.history.get(entry.target_id, TargetHistory())
-        if entry.group_id not in history.confirmed:
+        if shown and entry.group_id not in history.confirmed:  # not a pending one Graph hides
             unseen[(entry.kind, entry.target_id)].add(entry.group_id)
     for (kind, target_id), seen in unseen.items():
         try:

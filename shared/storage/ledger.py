@@ -114,9 +114,16 @@ class Ledger:
         seen: Iterable[str] = (),
         written: Iterable[str] = (),
         intended: Iterable[str] = (),
+        refused: Iterable[str] = (),
     ) -> None:
-        """At ``now``: groups seen on the target, written to it, or about to be written."""
-        marks = {"seen": set(seen), "written": set(written), "intended": set(intended)}
+        """At ``now``: groups seen on the target, written to it, about to be written, or whose
+        write Graph refused for good (their intent is withdrawn)."""
+        marks = {
+            "seen": set(seen),
+            "written": set(written),
+            "intended": set(intended),
+            "refused": set(refused),
+        }
         if any(marks.values()):
             await _call(self._merge, f"history/{kind}/{target_id}.json", marks, now)
 
@@ -143,7 +150,13 @@ class Ledger:
                 merged[group] = LedgerEntry(
                     seen=now if group in marks["seen"] else old.seen,
                     written=now if group in marks["written"] else old.written,
-                    intended=now if group in marks["intended"] else old.intended,
+                    intended=(
+                        None
+                        if group in marks["refused"]
+                        else now
+                        if group in marks["intended"]
+                        else old.intended
+                    ),
                 )
             if merged == entries:
                 return
@@ -166,7 +179,7 @@ class Ledger:
     async def lock(self, kind: str, target_id: str) -> AsyncIterator[None]:
         """Hold the lease on one target's lock for the block; renewed while held."""
         blob = self._blobs().get_blob_client(f"locks/{kind}/{target_id}")
-        lease = await _call(self._acquire, blob)
+        lease = await self._acquire(blob)
         renewal = asyncio.create_task(self._renew(lease))
         try:
             yield
@@ -177,23 +190,21 @@ class Ledger:
             with contextlib.suppress(AzureError):
                 await asyncio.to_thread(lease.release)
 
-    def _acquire(self, blob: BlobClient) -> BlobLeaseClient:
-        with contextlib.suppress(ResourceExistsError):
-            blob.upload_blob(b"", overwrite=False)
+    async def _acquire(self, blob: BlobClient) -> BlobLeaseClient:
+        """Take the lease, waiting (without holding a thread) while another writer has it."""
+        await _call(_create_if_missing, blob)
         deadline = time.monotonic() + self._wait_seconds
         delay = 0.05
         while True:
-            try:
-                return blob.acquire_lease(lease_duration=self._lease_seconds)
-            except HttpResponseError as error:
-                if error.status_code != 409 or time.monotonic() >= deadline:
-                    if error.status_code == 409:
-                        raise LockBusyError(
-                            f"the lock {blob.blob_name} stayed taken for "
-                            f"{self._wait_seconds:.0f}s; another writer is still at it"
-                        ) from error
-                    raise
-            time.sleep(delay)
+            lease = await _call(_try_lease, blob, self._lease_seconds)
+            if lease is not None:
+                return lease
+            if time.monotonic() >= deadline:
+                raise LockBusyError(
+                    f"the lock {blob.blob_name} stayed taken for {self._wait_seconds:.0f}s; "
+                    "another writer is still at it"
+                )
+            await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
 
     async def _renew(self, lease: BlobLeaseClient) -> None:
@@ -212,3 +223,18 @@ async def _call(function: Callable[..., T], *args: Any) -> T:
         return await asyncio.to_thread(function, *args)
     except AzureError as error:
         raise StorageError(f"the assignment ledger in storage failed: {error}") from error
+
+
+def _create_if_missing(blob: BlobClient) -> None:
+    with contextlib.suppress(ResourceExistsError):
+        blob.upload_blob(b"", overwrite=False)
+
+
+def _try_lease(blob: BlobClient, seconds: int) -> BlobLeaseClient | None:
+    """The lease, or None while another writer holds it (409)."""
+    try:
+        return blob.acquire_lease(lease_duration=seconds)
+    except HttpResponseError as error:
+        if error.status_code == 409:
+            return None
+        raise

@@ -39,6 +39,15 @@ def test_what_was_seen_written_and_intended_is_kept_per_group(ledger):
     }
 
 
+def test_a_write_graph_refused_for_good_withdraws_its_intent_and_keeps_the_rest(ledger):
+    async def run() -> dict[str, LedgerEntry]:
+        await ledger.record("autopilotProfile", "p-1", now=T1, written=["a"], intended=["a", "b"])
+        await ledger.record("autopilotProfile", "p-1", now=T2, refused=["a", "b"])
+        return await ledger.history("autopilotProfile", "p-1")
+
+    assert asyncio.run(run()) == {"a": LedgerEntry(written=T1), "b": LedgerEntry()}
+
+
 def test_concurrent_records_from_many_writers_all_land(ledger):
     def write(group: str) -> None:
         asyncio.run(ledger.record("autopilotProfile", "p-1", now=T1, written=[group]))
