@@ -16,9 +16,9 @@ from graph_emulator import Emulator
 from shared.config.settings import Settings
 from tests.conftest import settings_for
 
-UD_PROFILE = "User-driven Entra join"
-KIOSK_PROFILE = "Kiosk self-deploying"
-UD_ESP = "ESP - User-driven"
+UD_PROFILE = "Test user-driven profile"
+KIOSK_PROFILE = "Test kiosk profile"
+UD_ESP = "Test ESP - user-driven"
 PILOT_GROUP = "Pilot devices"  # a static group an admin assigned to the ESP by hand
 
 
@@ -79,7 +79,6 @@ def make_tenant(emulator: Emulator, storage: str, folder: Path, **user_driven: s
         {
             "id": f"{uuid.uuid4()}_Windows10EnrollmentCompletionPageConfiguration",
             "displayName": UD_ESP,
-            "priority": 1,
             "assignments": [pilot["id"]],
         }
     )

@@ -123,7 +123,6 @@ def seed_targets(emu: Emulator) -> dict[str, str]:
         {
             "id": f"{uuid.uuid4()}_Windows10EnrollmentCompletionPageConfiguration",
             "displayName": "Chaos ESP",
-            "priority": 1,
             "assignments": [admin["id"]],
         }
     )
