@@ -101,3 +101,63 @@ def lower_bound(
         writes=groups_written(before, after),
         refused=1 if query == REFUSED else 0,
     )
+
+
+# --- assignments (a scenario naming an Autopilot profile and an ESP) ---------------------------
+
+INTUNE_PAGE = 100  # the emulator's page of profiles, configurations and assignments
+
+
+@dataclass(frozen=True)
+class AssignmentBound:
+    """The fewest requests the assignments add to a reconcile:
+
+    the profile list and the enrollment-configuration list; one read of each named profile's and
+    ESP's assignments; one POST per group put on a profile; and for each ESP whose list changes,
+    its ``assign`` with the read-back the write is checked by and the read under its lock (the
+    list must be read again once the lock is held: another writer may have changed it).
+    """
+
+    lists: int
+    reads: int
+    posts: int
+    esp_changes: int
+
+    @property
+    def total(self) -> int:
+        return self.lists + self.reads + self.posts + 3 * self.esp_changes
+
+    def to_dict(self) -> dict[str, int]:
+        return {**asdict(self), "total": self.total}
+
+
+@dataclass(frozen=True)
+class IntuneSnapshot:
+    """What a tenant's Intune side holds, for the bound: list sizes and each named target's
+    assignments (as sets of targets)."""
+
+    profiles: int
+    configurations: int
+    profile_assignments: dict[str, frozenset[str]]  # named profile id -> targets
+    esp_assignments: dict[str, frozenset[str]]  # named ESP id -> targets
+
+
+def assignment_bound(before: IntuneSnapshot, after: IntuneSnapshot) -> AssignmentBound:
+    reads = sum(
+        pages(len(targets), INTUNE_PAGE)
+        for named in (before.profile_assignments, before.esp_assignments)
+        for targets in named.values()
+    )
+    posts = sum(
+        len(after.profile_assignments[p] - targets)
+        for p, targets in before.profile_assignments.items()
+    )
+    changes = sum(
+        after.esp_assignments[e] != targets for e, targets in before.esp_assignments.items()
+    )
+    return AssignmentBound(
+        lists=pages(before.profiles, INTUNE_PAGE) + pages(before.configurations, INTUNE_PAGE),
+        reads=reads,
+        posts=posts,
+        esp_changes=changes,
+    )

@@ -1,12 +1,15 @@
 """A local Microsoft Graph emulator for the Autopilot group-tag app's tests and benchmarks.
 
-It serves the slice of Graph v1.0 the app uses (Autopilot device identities, groups and
-the upsert by uniqueName) over real HTTP on loopback, with Graph's errors, paging,
-throttling, replication lag and faults. See README.md.
+It serves the slice of Graph the app uses (v1.0: Autopilot device identities, groups and the
+upsert by uniqueName, service principals, enrollment configurations and their assign action;
+beta: Autopilot deployment profiles and their assignments) over real HTTP on loopback, with
+Graph's errors, paging, throttling, replication lag, faults, a fixed latency and a strict
+profile. See README.md.
 """
 
 from graph_emulator.clock import ManualClock
 from graph_emulator.emulator import Emulator
+from graph_emulator.enrollment_configurations import RemovedAssignment
 from graph_emulator.faults import KINDS as FAULT_KINDS
 from graph_emulator.generator import generate_tenant
 from graph_emulator.rules import RuleSyntaxError, comparisons, parse_rule
@@ -17,6 +20,7 @@ __all__ = [
     "FAULT_KINDS",
     "Emulator",
     "ManualClock",
+    "RemovedAssignment",
     "RequestRecord",
     "RuleSyntaxError",
     "comparisons",

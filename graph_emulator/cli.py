@@ -31,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--fault-kinds", default="429,503", help=f"comma list of {','.join(KINDS)}")
     serve.add_argument("--seed", type=int, default=0)
     serve.add_argument("--latency-ms", type=float, default=0.0, help="added to every request")
+    serve.add_argument("--intune-page-size", type=int, default=100)
+    serve.add_argument(
+        "--strict", action="store_true", help="the strictest plausible Graph (README table)"
+    )
     serve.add_argument("--verbose", action="store_true", help="log every request")
 
     generate = commands.add_parser("generate", help="write a synthetic tenant as JSON")
@@ -38,6 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     generate.add_argument("--tags", type=int, required=True)
     generate.add_argument("--seed", type=int, default=0)
     generate.add_argument("--indent", type=int, default=None)
+    generate.add_argument(
+        "--scenario-profiles",
+        action="store_true",
+        help="add an Autopilot profile and an ESP for each scenario besides user-driven",
+    )
 
     bench_cmd = commands.add_parser("bench", help="measure device pages served per second")
     bench_cmd.add_argument("--devices", type=int, default=100_000)
@@ -48,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args)
     if args.command == "generate":
-        tenant = generate_tenant(args.devices, args.tags, args.seed)
+        tenant = generate_tenant(
+            args.devices, args.tags, args.seed, scenario_profiles=args.scenario_profiles
+        )
         json.dump(tenant, sys.stdout, indent=args.indent, ensure_ascii=True)
         sys.stdout.write("\n")
         return 0
@@ -68,13 +79,15 @@ def _serve(args: argparse.Namespace) -> int:
         lag_seconds=args.lag,
         seed=args.seed,
         group_page_size=args.group_page_size,
+        intune_page_size=args.intune_page_size,
+        strict=args.strict,
+        latency_seconds=args.latency_ms / 1000,
         host=args.host,
         port=args.port,
     )
     if args.fault_rate:
         kinds = [k.strip() for k in args.fault_kinds.split(",") if k.strip()]
         emulator.faults.set_rate(args.fault_rate, kinds, seed=args.seed)
-    emulator.faults.set_latency(args.latency_ms / 1000)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -50,6 +50,10 @@ _DEFAULTS: JsonDict = {
     "lastContactedDateTime": "0001-01-01T00:00:00Z",
 }
 COLLECTION = "deviceManagement/windowsAutopilotDeviceIdentities"
+# Strict only: Intune documents no $top maximum; its lists answer "a default limit of 1000
+# items" (graph-facts §2), so a stricter service may refuse more.
+STRICT_MAX_TOP = 1000
+_PAGING_OPTIONS = {"$select", "$top", "$skiptoken"}
 
 
 def normalize_device(device: JsonDict) -> JsonDict:
@@ -73,12 +77,27 @@ def intune_error(request: Request) -> GraphError:
     )
 
 
+def intune_page_size(request: Request, page_size: int, strict: bool) -> int:
+    """The page size of an Intune list: ``$top`` if smaller than the service's own."""
+    top = parse_top(request.option("$top"), STRICT_MAX_TOP if strict else None)
+    return min(top, page_size) if top is not None else page_size
+
+
+def check_intune_options(request: Request) -> None:
+    """Intune lists other than the device list take only ``$select``, ``$top`` and the
+    ``$skiptoken`` of their nextLinks; anything else gets Intune's generic error."""
+    for key, _ in request.query:
+        if key.startswith("$") and key not in _PAGING_OPTIONS:
+            raise intune_error(request)
+
+
 class DeviceCatalog:
     """Serves the device list from ``state.devices`` with per-select and per-filter caches."""
 
-    def __init__(self, state: TenantState, page_size: int) -> None:
+    def __init__(self, state: TenantState, page_size: int, strict: bool = False) -> None:
         self.state = state
         self.page_size = page_size
+        self.strict = strict
         self._lock = threading.Lock()
         self._json: dict[tuple[str, ...] | None, list[bytes | None]] = {}
         self._matches: dict[str, tuple[int, list[int]]] = {}
@@ -91,8 +110,7 @@ class DeviceCatalog:
         for option in ("$orderby", "$search", "$expand", "$skip"):
             if request.option(option) is not None:
                 raise intune_error(request)
-        top = parse_top(request.option("$top"), None)
-        size = min(top, self.page_size) if top is not None else self.page_size
+        size = intune_page_size(request, self.page_size, self.strict)
         token = request.option("$skiptoken")
         offset = decode_skiptoken(token) if token is not None else 0
         indexes = self._matching(request)

@@ -28,6 +28,11 @@ def bad_request(message: str) -> GraphError:
     return GraphError(400, "Request_BadRequest", message)
 
 
+def invalid_request(message: str) -> GraphError:
+    """400 BadRequest: what OData and Intune answer for a body or query they cannot accept."""
+    return GraphError(400, "BadRequest", message)
+
+
 def unsupported_query(message: str = "Unsupported Query.") -> GraphError:
     return GraphError(400, "Request_UnsupportedQuery", message)
 

@@ -136,7 +136,8 @@ class Faults:
             self._rate_latency = latency_seconds
 
     def set_latency(self, seconds: float) -> None:
-        """Hold every request this long (the command line's ``--latency-ms``)."""
+        """Hold every request this long (``--latency-ms``, ``Emulator(latency_seconds=…)``);
+        a latency fault adds to it. A setting of the link, not a fault: ``clear`` keeps it."""
         with self._lock:
             self._latency = max(0.0, seconds)
 
@@ -146,12 +147,11 @@ class Faults:
             return self._latency
 
     def clear(self) -> None:
-        """Forget scripts, rate and base latency (the counts are kept)."""
+        """Forget scripts and the rate (the counts and the fixed latency are kept)."""
         with self._lock:
             self._scripts.clear()
             self._rate = 0.0
             self._kinds = ()
-            self._latency = 0.0
 
     def counts(self) -> dict[str, int]:
         with self._lock:

@@ -4,19 +4,20 @@ A generated tenant holds what a real one throws at the app: tagged and untagged 
 tags that differ only in letter case, purchase order ids, groups an admin made by hand in
 the spellings admins really write (graph-facts §1d-1e), groups with the same display
 name, unrelated static and dynamic groups, and a few hostile tags (a double quote, a
-backtick, a control character, a 600-character tag).
+backtick, a control character, a 600-character tag). Its Intune side (``generator_intune``)
+holds Autopilot profiles and ESPs, and an admin's own assignment the app must keep.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import random
-import uuid
 from bisect import bisect
 from typing import Any
 
+from graph_emulator.generator_intune import intune_side
 from graph_emulator.permissions import DEFAULT_GRANTED
+from graph_emulator.seeds import EPOCH_DAYS, day_stamp, random_guid
 from graph_emulator.tenant import DEFAULT_TENANT_ID
 
 JsonDict = dict[str, Any]
@@ -88,7 +89,6 @@ _HARDWARE = [
     ("Microsoft Corporation", "Surface Laptop 5", "Surface", "0F"),
     ("Dell Inc.", "OptiPlex 7010", "OptiPlex", "7D"),
 ]
-_EPOCH_DAYS = 19723  # 2024-01-01
 _NO_ID = "00000000-0000-0000-0000-000000000000"
 _RULE_SPELLINGS = [
     '(device.devicePhysicalIDs -any (_ -eq "[OrderId]:{tag}"))',
@@ -123,22 +123,29 @@ def tag_catalogue(count: int, rng: random.Random) -> list[str]:
     return tags
 
 
-def generate_tenant(devices: int, tags: int, seed: int = 0) -> JsonDict:
-    """A tenant dict (the tenant file format) with ``devices`` devices and ``tags`` tags."""
+def generate_tenant(
+    devices: int, tags: int, seed: int = 0, *, scenario_profiles: bool = False
+) -> JsonDict:
+    """A tenant dict (the tenant file format) with ``devices`` devices and ``tags`` tags;
+    ``scenario_profiles`` adds a profile and an ESP for each scenario besides user-driven."""
     if devices < 0 or tags < 0:
         raise ValueError("devices and tags cannot be negative")
     rng = random.Random(seed)
     catalogue = tag_catalogue(tags, rng)
+    identities = _devices(devices, catalogue, rng)
+    groups = _groups(catalogue, rng)
+    # Drawn last, so the devices and groups of a seed stay what they were before.
+    pilot = _group(rng, "Pilot devices", description="Hand-picked devices, added by an admin")
+    groups.append(pilot)
+    profiles, configurations = intune_side(rng, pilot["id"], scenario_profiles)
     return {
         "tenantId": DEFAULT_TENANT_ID,
         "grantedPermissions": list(DEFAULT_GRANTED),
-        "devices": _devices(devices, catalogue, rng),
-        "groups": _groups(catalogue, rng),
+        "devices": identities,
+        "groups": groups,
+        "autopilotProfiles": profiles,
+        "enrollmentConfigurations": configurations,
     }
-
-
-def _guid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
 def _devices(count: int, tags: list[str], rng: random.Random) -> list[JsonDict]:
@@ -155,10 +162,10 @@ def _devices(count: int, tags: list[str], rng: random.Random) -> list[JsonDict]:
             tag = tags[bisect(weights, rng.random() * weights[-1])]
         maker, model, family, prefix = _HARDWARE[index % len(_HARDWARE)]
         enrolled = rng.random() < 0.7
-        day = _EPOCH_DAYS + rng.randrange(400)
+        day = EPOCH_DAYS + rng.randrange(400)
         out.append(
             {
-                "id": _guid(rng),
+                "id": random_guid(rng),
                 "groupTag": tag,
                 "purchaseOrderIdentifier": rng.choice(orders) if rng.random() < 0.3 else "",
                 "serialNumber": f"{prefix}{_base36(index * 7919 + rng.randrange(7919)).zfill(8)}",
@@ -166,14 +173,14 @@ def _devices(count: int, tags: list[str], rng: random.Random) -> list[JsonDict]:
                 "manufacturer": maker,
                 "model": model,
                 "enrollmentState": "enrolled" if enrolled else "notContacted",
-                "lastContactedDateTime": _date(day) if enrolled else "0001-01-01T00:00:00Z",
+                "lastContactedDateTime": day_stamp(day) if enrolled else "0001-01-01T00:00:00Z",
                 "addressableUserName": "",
                 "userPrincipalName": "",
                 "resourceName": "",
                 "skuNumber": "",
                 "systemFamily": family,
-                "azureActiveDirectoryDeviceId": _guid(rng),
-                "managedDeviceId": _guid(rng) if enrolled else _NO_ID,
+                "azureActiveDirectoryDeviceId": random_guid(rng),
+                "managedDeviceId": random_guid(rng) if enrolled else _NO_ID,
                 "displayName": "",
             }
         )
@@ -190,30 +197,30 @@ def _base36(number: int) -> str:
             return out
 
 
-def _date(days: int) -> str:
-    day = dt.date(1970, 1, 1) + dt.timedelta(days=days)
-    return f"{day.isoformat()}T{days % 24:02d}:{days % 60:02d}:00Z"
+def _group(rng: random.Random, name: str, rule: str | None = None, **extra: Any) -> JsonDict:
+    """A security group, dynamic if it has a rule; ``extra`` overrides any property."""
+    group: JsonDict = {
+        "id": random_guid(rng),
+        "displayName": name,
+        "description": extra.pop("description", None),
+        "mailEnabled": False,
+        "mailNickname": f"{rng.getrandbits(32):08x}-{rng.choice('abcdef0123456789')}",
+        "securityEnabled": True,
+        "groupTypes": ["DynamicMembership"] if rule else [],
+        "membershipRule": rule,
+        "membershipRuleProcessingState": "On" if rule else None,
+        "createdDateTime": day_stamp(EPOCH_DAYS - rng.randrange(900)),
+    }
+    group.update(extra)
+    return group
 
 
 def _groups(tags: list[str], rng: random.Random) -> list[JsonDict]:
     groups: list[JsonDict] = []
 
     def add(name: str, rule: str | None = None, **extra: Any) -> JsonDict:
-        group: JsonDict = {
-            "id": _guid(rng),
-            "displayName": name,
-            "description": extra.pop("description", None),
-            "mailEnabled": False,
-            "mailNickname": f"{rng.getrandbits(32):08x}-{rng.choice('abcdef0123456789')}",
-            "securityEnabled": True,
-            "groupTypes": ["DynamicMembership"] if rule else [],
-            "membershipRule": rule,
-            "membershipRuleProcessingState": "On" if rule else None,
-            "createdDateTime": _date(_EPOCH_DAYS - rng.randrange(900)),
-        }
-        group.update(extra)
-        groups.append(group)
-        return group
+        groups.append(_group(rng, name, rule, **extra))
+        return groups[-1]
 
     add("All Autopilot devices", 'device.devicePhysicalIDs -any _ -startsWith "[ZTDid]"')
     ordinary = [t for t in tags if t not in HOSTILE_TAGS]

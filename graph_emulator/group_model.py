@@ -80,7 +80,7 @@ MAX_DISPLAY_NAME = 256
 MAX_NICKNAME = 64
 
 
-def _invalid(prop: str) -> GraphError:
+def invalid_property(prop: str) -> GraphError:
     return bad_request(f"Invalid value specified for property '{prop}' of resource 'Group'.")
 
 
@@ -98,7 +98,7 @@ def _check_body(body: JsonDict, allowed: dict[str, tuple[type, ...]]) -> JsonDic
             relationships += len(value)
         elif key in allowed:
             if not isinstance(value, allowed[key]):
-                raise _invalid(key)
+                raise invalid_property(key)
             changes[key] = value
         elif key in GROUP_PROPERTIES:
             raise bad_request(f"Property '{key}' is read-only and cannot be set.")
@@ -161,7 +161,7 @@ def validate_group(group: JsonDict) -> JsonDict:
     """Check the whole state; fill derived defaults; raise 400 Request_BadRequest if invalid."""
     name = group.get("displayName")
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_DISPLAY_NAME:
-        raise _invalid("displayName")
+        raise invalid_property("displayName")
     _check_nickname(group.get("mailNickname"))
     types = _canonical_types(group.get("groupTypes") or [])
     group["groupTypes"] = types
@@ -178,22 +178,22 @@ def validate_group(group: JsonDict) -> JsonDict:
     if group.get("visibility") is not None:
         visibility = _VISIBILITY.get(str(group["visibility"]).lower())
         if visibility is None:
-            raise _invalid("visibility")
+            raise invalid_property("visibility")
         group["visibility"] = visibility
     _check_membership(group, types, unified)
     unique = group.get("uniqueName")
     if unique is not None and (not unique.strip() or len(unique) > 256):
-        raise _invalid("uniqueName")
+        raise invalid_property("uniqueName")
     return group
 
 
 def _check_nickname(nickname: object) -> None:
     if not isinstance(nickname, str) or not 1 <= len(nickname) <= MAX_NICKNAME:
-        raise _invalid("mailNickname")
+        raise invalid_property("mailNickname")
     for ch in nickname:
         # ASCII 0-127 minus the listed characters; control characters are refused too.
         if ord(ch) > 127 or ord(ch) < 32 or ord(ch) == 127 or ch in _NICKNAME_FORBIDDEN:
-            raise _invalid("mailNickname")
+            raise invalid_property("mailNickname")
 
 
 def _canonical_types(types: list[Any]) -> list[str]:
@@ -201,7 +201,7 @@ def _canonical_types(types: list[Any]) -> list[str]:
     for value in types:
         known = _GROUP_TYPES.get(value.lower()) if isinstance(value, str) else None
         if known is None or known in canonical:
-            raise _invalid("groupTypes")
+            raise invalid_property("groupTypes")
         canonical.append(known)
     return canonical
 
@@ -217,7 +217,7 @@ def _check_membership(group: JsonDict, types: list[str], unified: bool) -> None:
                 "'DynamicMembership'."
             )
         if state is not None:
-            raise _invalid("membershipRuleProcessingState")
+            raise invalid_property("membershipRuleProcessingState")
         group["membershipRule"] = None
         return
     if not rule:
@@ -226,7 +226,7 @@ def _check_membership(group: JsonDict, types: list[str], unified: bool) -> None:
         raise bad_request("A group that is assignable to roles cannot have dynamic membership.")
     canonical_state = _PROCESSING.get(str(state or "On").lower())
     if canonical_state is None:
-        raise _invalid("membershipRuleProcessingState")
+        raise invalid_property("membershipRuleProcessingState")
     group["membershipRuleProcessingState"] = canonical_state
     try:
         node = parse_rule(rule)

@@ -52,11 +52,14 @@ class CompiledFilter:
     advanced: bool  # needs ConsistencyLevel: eventual
 
 
-def compile_group_filter(text: str) -> CompiledFilter:
+def compile_group_filter(text: str, check: Callable[[Expr], None] | None = None) -> CompiledFilter:
+    """The filter's predicate; ``check`` may refuse the parsed expression first (strict)."""
     try:
         expr = parse_filter(text)
     except FilterSyntaxError as exc:
         raise GraphError(400, "BadRequest", f"Invalid filter clause: {exc}") from None
+    if check is not None:
+        check(expr)
     flags: list[bool] = []
     predicate = _compile(expr, flags, None)
     return CompiledFilter(predicate, any(flags))

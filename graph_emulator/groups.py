@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import re
 import threading
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,10 +17,18 @@ from graph_emulator import permissions
 from graph_emulator.errors import GraphError, bad_request, not_found, unsupported_query
 from graph_emulator.group_model import GROUP_PROPERTIES, apply_update, create_group
 from graph_emulator.group_query import compile_group_filter, compile_search, parse_orderby
-from graph_emulator.paging import decode_skiptoken, next_link, parse_select, parse_top
+from graph_emulator.paging import (
+    check_options,
+    page_response,
+    parse_select,
+    parse_top,
+    project,
+)
 from graph_emulator.protocol import Request, Response, json_response, no_content
 from graph_emulator.routes import Router
+from graph_emulator.seeds import random_guid
 from graph_emulator.state import TenantState
+from graph_emulator.strict import check_group, check_group_filter
 
 JsonDict = dict[str, Any]
 MAX_TOP = 999
@@ -30,9 +37,12 @@ _GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f
 
 
 class GroupEndpoints:
-    def __init__(self, state: TenantState, page_size: int = 100, seed: int = 0) -> None:
+    def __init__(
+        self, state: TenantState, page_size: int = 100, seed: int = 0, strict: bool = False
+    ) -> None:
         self.state = state
         self.page_size = page_size
+        self.strict = strict
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()
 
@@ -48,57 +58,45 @@ class GroupEndpoints:
 
     def new_id(self) -> str:
         with self._rng_lock:
-            return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+            return random_guid(self._rng)
 
     # --- reads ---
 
     def list(self, request: Request) -> Response:
-        for key, _ in request.query:
-            if key.startswith("$") and key not in _LIST_OPTIONS:
-                raise GraphError(400, "BadRequest", f"Query option '{key}' is not supported.")
-        advanced = request.advanced
-        count = request.option("$count")
-        search = request.option("$search")
-        if (search is not None or count == "true") and not advanced:
+        check_options(request, _LIST_OPTIONS)
+        count = request.option("$count") == "true"
+        search, text = request.option("$search"), request.option("$filter")
+        orderby = request.option("$orderby")
+        if (search is not None or count) and not request.advanced:
             raise unsupported_query(
                 "$search and $count=true need the header 'ConsistencyLevel: eventual'."
             )
         select = parse_select(request.option("$select"), GROUP_PROPERTIES, "group")
-        top = parse_top(request.option("$top"), MAX_TOP)
-        size = top or self.page_size
+        size = parse_top(request.option("$top"), MAX_TOP) or self.page_size
+        check = check_group_filter if self.strict else None
+        compiled = compile_group_filter(text, check) if text is not None else None
+        needs_advanced = (
+            search is not None
+            or (compiled is not None and compiled.advanced)
+            or (orderby is not None and (text is not None or search is not None))
+        )
+        if needs_advanced and not request.advanced:
+            raise unsupported_query()
+        if needs_advanced and self.strict and not count:
+            # Strict: the docs ask for both the header and $count=true (graph-facts §3).
+            raise unsupported_query("An advanced query needs $count=true as well.")
         groups = self.state.visible_groups()
-        text = request.option("$filter")
-        if text is not None:
-            compiled = compile_group_filter(text)
-            if compiled.advanced and not advanced:
-                raise unsupported_query()
+        if compiled is not None:
             groups = [g for g in groups if compiled.predicate(g)]
         if search is not None:
             matcher = compile_search(search)
             groups = [g for g in groups if matcher(g)]
-        orderby = request.option("$orderby")
         if orderby is not None:
-            if (text is not None or search is not None) and not advanced:
-                raise unsupported_query()
             prop, descending = parse_orderby(orderby)
             groups = sorted(
                 groups, key=lambda g: str(g.get(prop) or "").casefold(), reverse=descending
             )
-        token = request.option("$skiptoken")
-        offset = decode_skiptoken(token) if token is not None else 0
-        page = groups[offset : offset + size]
-        context = f"{request.service_root}/$metadata#groups"
-        if select is not None:
-            context += f"({','.join(select)})"
-        payload: JsonDict = {"@odata.context": context}
-        if count == "true" and offset == 0:
-            payload["@odata.count"] = len(groups)
-        if offset + size < len(groups):
-            payload["@odata.nextLink"] = next_link(
-                f"{request.service_root}/groups", request.query, offset + size
-            )
-        payload["value"] = [_project(g, select) for g in page]
-        return json_response(200, payload)
+        return page_response(request, groups, size, select, "groups", "groups", count=count)
 
     def get(self, request: Request, group_id: str) -> Response:
         group = self.state.visible_group(_check_id(group_id))
@@ -121,7 +119,7 @@ class GroupEndpoints:
             unique = body.get("uniqueName")
             if isinstance(unique, str) and self.state.current_by_unique_name(unique) is not None:
                 raise _unique_taken()
-            group = create_group(body, self.new_id(), _now())
+            group = self._checked(create_group(body, self.new_id(), _now()))
             stored = self.state.put_group(group)
         return self._entity(request, stored, 201, location=True)
 
@@ -131,7 +129,7 @@ class GroupEndpoints:
             existing = self.state.current_group(_check_id(group_id))
             if existing is None:
                 raise _missing(group_id)
-            updated = apply_update(existing, body)
+            updated = self._checked(apply_update(existing, body))
             unique = updated.get("uniqueName")
             taken = unique and self.state.current_by_unique_name(unique) is not None
             if taken and not existing.get("uniqueName"):
@@ -154,13 +152,16 @@ class GroupEndpoints:
             if existing is None:
                 if "create-if-missing" not in prefer:
                     raise _missing(f"groups(uniqueName='{name}')")
-                request.require(permissions.GROUP_CREATE)
+                # Strict: the live v1.0 page asks Group.ReadWrite.All (graph-facts §3).
+                request.require(
+                    permissions.GROUP_WRITE if self.strict else permissions.GROUP_CREATE
+                )
                 group = create_group({**body, "uniqueName": name}, self.new_id(), _now())
-                stored = self.state.put_group(group)
+                stored = self.state.put_group(self._checked(group))
                 created = True
             else:
                 request.require(permissions.GROUP_WRITE)
-                self.state.put_group(apply_update(existing, body))
+                self.state.put_group(self._checked(apply_update(existing, body)))
                 created = False
         if created:
             return self._entity(request, stored, 201, location=True)
@@ -171,12 +172,15 @@ class GroupEndpoints:
             raise _missing(group_id)
         return no_content()
 
+    def _checked(self, group: JsonDict) -> JsonDict:
+        return check_group(group) if self.strict else group
+
     def _entity(
         self, request: Request, group: JsonDict, status: int, location: bool = False
     ) -> Response:
         select = parse_select(request.option("$select"), GROUP_PROPERTIES, "group")
         payload = {"@odata.context": f"{request.service_root}/$metadata#groups/$entity"}
-        payload.update(_project(group, select))
+        payload.update(project(group, select))
         headers = {"Location": f"{request.service_root}/groups/{group['id']}"} if location else None
         return json_response(status, payload, headers)
 
@@ -192,12 +196,6 @@ def parse_key_literal(literal: str) -> str:
     if not value:
         raise bad_request("Invalid value specified for property 'uniqueName' of resource 'Group'.")
     return value
-
-
-def _project(group: JsonDict, select: tuple[str, ...] | None) -> JsonDict:
-    if select is None:
-        return dict(group)
-    return {name: group.get(name) for name in select}
 
 
 def _check_id(group_id: str) -> str:

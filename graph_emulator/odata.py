@@ -199,3 +199,36 @@ def _scalar(value: Literal | tuple[Literal, ...]) -> Literal:
     if isinstance(value, tuple):
         raise FilterSyntaxError("A list is only valid after 'in'.")
     return value
+
+
+def expression_height(expr: Expr) -> int:
+    """How high the filter's tree is, counted as the directory seems to count it.
+
+    A comparison, a function call and a lambda (``groupTypes/any(c:c eq 'x')``) are leaves
+    of height 1; ``not`` adds one; a run of the same operator (``a and b and c``, however
+    parenthesised) is one node that adds one. This reproduces both data points of
+    microsoft-graph-docs-contrib #7580: ``(any or (eq and eq)) and startswith`` is refused
+    with "excessive height: 4", and ``(any and startswith) or (eq and eq and startswith)`` is
+    accepted (height 3).
+    """
+    if isinstance(expr, BoolOp):
+        return 1 + max(expression_height(e) for e in _operands(expr, expr.op))
+    if isinstance(expr, NotOp):
+        return 1 + expression_height(expr.operand)
+    return 1
+
+
+def uses_or(expr: Expr) -> bool:
+    if isinstance(expr, BoolOp):
+        return expr.op == "or" or uses_or(expr.left) or uses_or(expr.right)
+    if isinstance(expr, NotOp):
+        return uses_or(expr.operand)
+    if isinstance(expr, AnyAll):
+        return uses_or(expr.body)
+    return False
+
+
+def _operands(expr: Expr, op: str) -> list[Expr]:
+    if isinstance(expr, BoolOp) and expr.op == op:
+        return _operands(expr.left, op) + _operands(expr.right, op)
+    return [expr]

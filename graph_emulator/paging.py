@@ -2,16 +2,22 @@
 
 Graph's ``@odata.nextLink`` is an absolute URL that repeats the query and adds an opaque
 ``$skiptoken`` (graph-facts §2 "OData / filtering / paging"); clients must follow it whole.
+Every list but the device list (which serialises from its own cache) answers through
+:func:`page_response`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any
 from urllib.parse import quote
 
 from graph_emulator.errors import GraphError
+from graph_emulator.protocol import Request, Response, json_response
+
+JsonDict = dict[str, Any]
 
 _TOKEN_PREFIX = "emu1:"
 
@@ -79,3 +85,49 @@ def parse_select(value: str | None, known: Iterable[str], type_name: str) -> tup
         if name not in selected:
             selected.append(name)
     return tuple(selected)
+
+
+def check_options(request: Request, allowed: Collection[str]) -> None:
+    """400 for a system query option (``$...``) this list does not support."""
+    for key, _ in request.query:
+        if key.startswith("$") and key not in allowed:
+            raise GraphError(400, "BadRequest", f"Query option '{key}' is not supported.")
+
+
+def project(item: JsonDict, select: tuple[str, ...] | None) -> JsonDict:
+    """``item`` cut down to ``select``; OData annotations such as ``@odata.type`` are kept."""
+    if select is None:
+        return dict(item)
+    kept = {key: value for key, value in item.items() if key.startswith("@odata.")}
+    kept.update((name, item.get(name)) for name in select)
+    return kept
+
+
+def page_response(
+    request: Request,
+    items: Sequence[JsonDict],
+    size: int,
+    select: tuple[str, ...] | None,
+    context: str,
+    path: str,
+    *,
+    count: bool = False,
+) -> Response:
+    """One page of ``items`` from the request's ``$skiptoken``, with ``@odata.nextLink``.
+
+    ``context`` is the ``$metadata#...`` fragment, ``path`` the collection's path under the
+    service root (the nextLink's base); ``count`` adds ``@odata.count`` to the first page.
+    """
+    token = request.option("$skiptoken")
+    offset = decode_skiptoken(token) if token is not None else 0
+    if select is not None:
+        context += f"({','.join(select)})"
+    payload: JsonDict = {"@odata.context": f"{request.service_root}/$metadata#{context}"}
+    if count and offset == 0:
+        payload["@odata.count"] = len(items)
+    if offset + size < len(items):
+        payload["@odata.nextLink"] = next_link(
+            f"{request.service_root}/{path}", request.query, offset + size
+        )
+    payload["value"] = [project(item, select) for item in items[offset : offset + size]]
+    return json_response(200, payload)

@@ -13,3 +13,16 @@ GROUP_READ = (
 GROUP_CREATE = ("Group.ReadWrite.All", "Group.Create", "Directory.ReadWrite.All")
 GROUP_WRITE = ("Group.ReadWrite.All", "Directory.ReadWrite.All")
 DEFAULT_GRANTED = ("DeviceManagementServiceConfig.Read.All", "Group.ReadWrite.All")
+# Autopilot deployment profiles (beta) and their assignments (intune-assignments.md).
+PROFILE_READ = AUTOPILOT_READ
+PROFILE_WRITE = ("DeviceManagementServiceConfig.ReadWrite.All",)
+# Enrollment configurations (the ESP): the docs also accept DeviceManagementConfiguration.*.
+ENROLLMENT_READ = (
+    *AUTOPILOT_READ,
+    "DeviceManagementConfiguration.Read.All",
+    "DeviceManagementConfiguration.ReadWrite.All",
+)
+ENROLLMENT_WRITE = (
+    "DeviceManagementServiceConfig.ReadWrite.All",
+    "DeviceManagementConfiguration.ReadWrite.All",
+)

@@ -22,13 +22,13 @@ JSON_CONTENT_TYPE = (
 @dataclass
 class Request:
     method: str
-    path: str  # percent-decoded, after the /v1.0 prefix, e.g. "/groups"
+    path: str  # percent-decoded, after the version prefix (/v1.0, /beta), e.g. "/groups"
     raw_path: str  # as received, with the prefix
     query: list[tuple[str, str]]  # decoded pairs, in order
     raw_query: str
     headers: Mapping[str, str]  # lower-case names
     body: bytes
-    service_root: str  # absolute, e.g. "http://127.0.0.1:8080/v1.0"
+    service_root: str  # absolute, with the version, e.g. "http://127.0.0.1:8080/v1.0"
     request_id: str
     permissions: frozenset[str] = field(default_factory=frozenset)
 

@@ -1,7 +1,8 @@
 """The routing table: (method, path pattern) -> handler and the permissions it needs.
 
 New endpoints (``servicePrincipals``, ``appRoleAssignedTo``...) are added with
-:meth:`Router.add` in their own module, without touching the server.
+:meth:`Router.add` in their own module, without touching the server. Each API version
+(``/v1.0``, ``/beta``) has a router of its own, so a path one version lacks is unknown there.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ class Route:
 class Router:
     def __init__(self) -> None:
         self._routes: list[Route] = []
-        self._segments: set[str] = set()
+        self._prefixes: set[str] = set()  # every leading run of literal segments, "/a", "/a/b"
+        self._collections: set[str] = set()  # routes that are literal paths, keyed below
 
     def add(
         self,
@@ -40,9 +42,13 @@ class Router:
         self._routes.append(
             Route(method.upper(), re.compile(pattern + r"\Z"), handler, permissions)
         )
-        literal = re.match(r"/(\w+)", pattern)
+        literal = re.match(r"(?:/\w+)+", pattern)
         if literal:
-            self._segments.add(literal.group(1))
+            parts = literal.group(0).split("/")[1:]
+            for end in range(1, len(parts) + 1):
+                self._prefixes.add("/" + "/".join(parts[:end]))
+            if literal.group(0) == pattern:
+                self._collections.add(pattern)
 
     def dispatch(self, request: Request) -> Response:
         path_matched = False
@@ -65,10 +71,16 @@ class Router:
         raise segment_not_found(self._unknown_segment(request.path))
 
     def _unknown_segment(self, path: str) -> str:
+        """The segment Graph names in "Resource not found for the segment '…'": the first
+        one no route knows, or, past a collection's key, the last one."""
         segments = [s for s in path.split("/") if s]
-        if not segments:
-            return ""
-        first = segments[0].split("(")[0]
-        if first not in self._segments or len(segments) < 2:
-            return segments[0]
-        return segments[-1]
+        prefix = ""
+        for index, segment in enumerate(segments):
+            candidate = f"{prefix}/{segment.split('(')[0]}"
+            if candidate in self._prefixes:
+                prefix = candidate
+            elif index == 0 or prefix not in self._collections:
+                return segment
+            else:
+                return segments[-1]
+        return segments[-1] if segments else ""

@@ -11,11 +11,14 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote, unquote_plus
 
+from graph_emulator.autopilot_profiles import AutopilotProfileEndpoints
 from graph_emulator.clock import Clock
 from graph_emulator.devices import DeviceCatalog
+from graph_emulator.enrollment_configurations import EnrollmentConfigurationEndpoints
 from graph_emulator.errors import GraphError, error_body
 from graph_emulator.faults import Fault, Faults
 from graph_emulator.groups import GroupEndpoints
@@ -27,7 +30,8 @@ from graph_emulator.state import TenantState
 
 log = logging.getLogger(__name__)
 
-API_PREFIX = "/v1.0"
+V1 = "/v1.0"
+BETA = "/beta"
 _WRITES = {"POST", "PATCH", "PUT", "DELETE"}
 _FAULT_ERRORS = {
     "429": (429, "TooManyRequests", "Too many requests. Retry after the time in Retry-After."),
@@ -60,27 +64,37 @@ class GraphService:
         group_page_size: int = 100,
         seed: int = 0,
         service_principals: ServicePrincipalEndpoints | None = None,
+        *,
+        intune_page_size: int = 100,
+        strict: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.state = state
         self.faults = faults
         self.clock = clock
-        self.router = Router()
-        self.devices = DeviceCatalog(state, page_size)
-        self.groups = GroupEndpoints(state, group_page_size, seed)
+        self.strict = strict
+        self._sleep = sleep
+        self.routers = {V1: Router(), BETA: Router()}
+        self.devices = DeviceCatalog(state, page_size, strict)
+        self.groups = GroupEndpoints(state, group_page_size, seed, strict)
         self.service_principals = service_principals or ServicePrincipalEndpoints()
+        self.profiles = AutopilotProfileEndpoints(state, intune_page_size, strict)
+        self.enrollment = EnrollmentConfigurationEndpoints(state, intune_page_size, strict)
         self._records: list[RequestRecord] = []
         self._records_lock = threading.Lock()
         self._register()
 
     def _register(self) -> None:
-        """The routing table: each endpoint family registers its own routes."""
+        """The routing tables, one per API version: each endpoint family registers its own
+        routes. Beta serves only what v1.0 lacks and the app needs."""
+        v1 = self.routers[V1]
         base = r"/deviceManagement/windowsAutopilotDeviceIdentities"
-        self.router.add("GET", base, self.devices.list_devices, AUTOPILOT_READ)
-        self.router.add(
-            "GET", base + r"/(?P<device_id>[^/]+)", self.devices.get_device, AUTOPILOT_READ
-        )
-        self.groups.register(self.router)
-        self.service_principals.register(self.router)
+        v1.add("GET", base, self.devices.list_devices, AUTOPILOT_READ)
+        v1.add("GET", base + r"/(?P<device_id>[^/]+)", self.devices.get_device, AUTOPILOT_READ)
+        self.groups.register(v1)
+        self.service_principals.register(v1)
+        self.enrollment.register(v1)
+        self.profiles.register(self.routers[BETA])
 
     # --- inspection ---
 
@@ -107,7 +121,7 @@ class GraphService:
             fault.seconds if fault and fault.kind == "latency" else 0
         )
         if delay > 0:
-            time.sleep(delay)
+            self._sleep(delay)  # in this connection's own thread: other requests go on
         response = self._respond(
             method, path, raw_path, raw_query, headers, body, host, request_id, fault
         )
@@ -146,10 +160,10 @@ class GraphService:
             assert fault is not None
             return _fault_response(fault, request_id, client_id)
         try:
-            request = self._parse(
+            request, router = self._parse(
                 method, path, raw_path, raw_query, headers, body, host, request_id
             )
-            response = self.router.dispatch(request)
+            response = router.dispatch(request)
         except GraphError as error:
             response = render_error(error, request_id, client_id)
         if kind == "drop-after-commit":
@@ -169,24 +183,26 @@ class GraphService:
         body: bytes,
         host: str,
         request_id: str,
-    ) -> Request:
+    ) -> tuple[Request, Router]:
         _authenticate(headers)
-        if not (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
+        version = next((v for v in self.routers if path == v or path.startswith(v + "/")), None)
+        if version is None:
             segment = path.strip("/").split("/")[0]
             raise GraphError(400, "BadRequest", f"Invalid version: {segment}")
         query = [_decode_pair(part) for part in raw_query.split("&") if part]
-        return Request(
+        request = Request(
             method=method,
-            path=path[len(API_PREFIX) :] or "/",
+            path=path[len(version) :] or "/",
             raw_path=raw_path,
             query=query,
             raw_query=raw_query,
             headers=headers,
             body=body,
-            service_root=f"http://{host}{API_PREFIX}",
+            service_root=f"http://{host}{version}",
             request_id=request_id,
             permissions=self.state.permissions,
         )
+        return request, self.routers[version]
 
 
 def _decode_pair(part: str) -> tuple[str, str]:

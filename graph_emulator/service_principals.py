@@ -21,7 +21,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graph_emulator.errors import GraphError, bad_request, not_found
-from graph_emulator.paging import decode_skiptoken, next_link, parse_select, parse_top
+from graph_emulator.paging import (
+    check_options,
+    page_response,
+    parse_select,
+    parse_top,
+    project,
+)
 from graph_emulator.protocol import Request, Response, json_response
 from graph_emulator.routes import Router
 
@@ -65,6 +71,7 @@ ASSIGNMENT_PROPERTIES = (
 _FILTER = re.compile(r"\s*(appId|displayName)\s+eq\s+'((?:[^']|'')*)'\s*", re.IGNORECASE)
 _GUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 _LIST_OPTIONS = {"$filter", "$select", "$top", "$skiptoken"}
+_NAVIGATION_OPTIONS = {"$select", "$top", "$skiptoken"}
 
 
 def graph_service_principal() -> JsonDict:
@@ -165,7 +172,7 @@ class ServicePrincipalEndpoints:
     # --- reads ---
 
     def list(self, request: Request) -> Response:
-        _check_options(request)
+        check_options(request, _LIST_OPTIONS)
         select = parse_select(request.option("$select"), SP_PROPERTIES, "servicePrincipal")
         with self._lock:
             found = list(self._sps.values())
@@ -187,11 +194,11 @@ class ServicePrincipalEndpoints:
         select = parse_select(request.option("$select"), SP_PROPERTIES, "servicePrincipal")
         sp = self._find(sp_id)
         context = f"{request.service_root}/$metadata#servicePrincipals/$entity"
-        return json_response(200, {"@odata.context": context, **_project(sp, select)})
+        return json_response(200, {"@odata.context": context, **project(sp, select)})
 
     def list_assigned_to(self, request: Request, sp_id: str) -> Response:
         """Assignments of this resource's roles to others (``appRoleAssignedTo``)."""
-        _check_options(request, allowed={"$select", "$top", "$skiptoken"})
+        check_options(request, _NAVIGATION_OPTIONS)
         resource = self._find(sp_id)
         with self._lock:
             found = [a for a in self._assignments if a["resourceId"] == resource["id"]]
@@ -200,7 +207,7 @@ class ServicePrincipalEndpoints:
 
     def list_assignments(self, request: Request, sp_id: str) -> Response:
         """Roles this principal was given (``appRoleAssignments``)."""
-        _check_options(request, allowed={"$select", "$top", "$skiptoken"})
+        check_options(request, _NAVIGATION_OPTIONS)
         principal = self._find(sp_id)
         with self._lock:
             found = [a for a in self._assignments if a["principalId"] == principal["id"]]
@@ -284,12 +291,6 @@ def _assignment(
     }
 
 
-def _check_options(request: Request, allowed: set[str] = _LIST_OPTIONS) -> None:
-    for key, _ in request.query:
-        if key.startswith("$") and key not in allowed:
-            raise GraphError(400, "BadRequest", f"Query option '{key}' is not supported.")
-
-
 def _page(
     request: Request,
     items: list[JsonDict],
@@ -298,21 +299,7 @@ def _page(
     path: str,
 ) -> Response:
     size = parse_top(request.option("$top"), 999) or PAGE_SIZE
-    token = request.option("$skiptoken")
-    offset = decode_skiptoken(token) if token is not None else 0
-    payload: JsonDict = {"@odata.context": f"{request.service_root}/$metadata#{context}"}
-    if offset + size < len(items):
-        payload["@odata.nextLink"] = next_link(
-            f"{request.service_root}/{path}", request.query, offset + size
-        )
-    payload["value"] = [_project(item, select) for item in items[offset : offset + size]]
-    return json_response(200, payload)
-
-
-def _project(item: JsonDict, select: tuple[str, ...] | None) -> JsonDict:
-    if select is None:
-        return copy.deepcopy(item)
-    return {name: copy.deepcopy(item.get(name)) for name in select}
+    return page_response(request, items, size, select, context, path)
 
 
 def _missing(object_id: str) -> GraphError:

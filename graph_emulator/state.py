@@ -13,30 +13,15 @@ Seeded groups and devices are stamped at minus infinity, so they are visible at 
 from __future__ import annotations
 
 import copy
-import math
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from graph_emulator.clock import Clock
+from graph_emulator.versions import History
 
 JsonDict = dict[str, Any]
-
-
-@dataclass
-class _GroupRecord:
-    versions: list[tuple[float, JsonDict | None]] = field(default_factory=list)
-
-    @property
-    def current(self) -> JsonDict | None:
-        return self.versions[-1][1]
-
-    def visible(self, cutoff: float) -> JsonDict | None:
-        for stamp, state in reversed(self.versions):
-            if stamp <= cutoff:
-                return state
-        return None
+_GroupRecord = History[JsonDict | None]  # None: deleted
 
 
 class TenantState:
@@ -78,6 +63,10 @@ class TenantState:
             raise ValueError("lag cannot be negative")
         self._lag = seconds
 
+    def read_cutoff(self) -> float:
+        """Reads see versions committed at or before this clock time."""
+        return self.clock() - self._lag
+
     # --- devices ---
 
     def add_devices(self, devices: Iterable[JsonDict]) -> None:
@@ -89,13 +78,13 @@ class TenantState:
 
     def visible_groups(self) -> list[JsonDict]:
         """Groups as list and filter queries see them now (not copies: do not mutate)."""
-        cutoff = self.clock() - self._lag
+        cutoff = self.read_cutoff()
         with self.lock:
             states = (self._groups[gid].visible(cutoff) for gid in self._order)
             return [state for state in states if state is not None]
 
     def visible_group(self, group_id: str) -> JsonDict | None:
-        cutoff = self.clock() - self._lag
+        cutoff = self.read_cutoff()
         with self.lock:
             record = self._groups.get(group_id.lower())
             return None if record is None else record.visible(cutoff)
@@ -127,16 +116,16 @@ class TenantState:
     def put_group(self, group: JsonDict, *, seeded: bool = False) -> JsonDict:
         """Commit a new version of ``group`` (created or changed); returns the stored copy."""
         stored = copy.deepcopy(group)
-        stamp = -math.inf if seeded else self.clock()
         with self.lock:
             key = stored["id"].lower()
             record = self._groups.get(key)
             if record is None:
                 record = self._groups[key] = _GroupRecord()
                 self._order.append(key)
-            elif seeded:
-                record.versions.clear()
-            record.versions.append((stamp, stored))
+            if seeded:
+                record.reset(stored)
+            else:
+                record.commit(self.clock(), stored)
             if stored.get("uniqueName"):
                 self._unique[stored["uniqueName"].casefold()] = key
         return stored
@@ -149,5 +138,5 @@ class TenantState:
             unique_name = record.current.get("uniqueName")
             if unique_name:
                 self._unique.pop(unique_name.casefold(), None)
-            record.versions.append((self.clock(), None))
+            record.commit(self.clock(), None)
             return True

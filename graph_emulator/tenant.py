@@ -4,7 +4,9 @@ Devices are windowsAutopilotDeviceIdentity dicts (v1.0 properties); groups are g
 with at least displayName (the rest is filled in, see :func:`seed_group`). Optional
 ``servicePrincipals`` (at least displayName; absent: Microsoft Graph's alone) and
 ``appRoleAssignments`` (``principalId``, ``resourceId``, ``appRoleId``) serve the permission
-grant (``graph_emulator.service_principals``).
+grant (``graph_emulator.service_principals``). Optional ``autopilotProfiles`` and
+``enrollmentConfigurations`` (with ``assignments`` naming groups by id or displayName) are
+seeded by ``Emulator`` after the groups; see the README's "Tenant file".
 """
 
 from __future__ import annotations

@@ -29,6 +29,8 @@ from local_runner.host import LocalHost
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_TENANT = ROOT / "graph_emulator" / "samples" / "sample-tenant.json"
+# The shipped scenarios, the user-driven one naming the sample tenant's profile and ESP.
+SAMPLE_SCENARIOS = ROOT / "graph_emulator" / "samples" / "sample-scenarios.json"
 
 SAMPLE_REQUESTS: list[dict[str, Any]] = [
     {
@@ -55,6 +57,7 @@ def main() -> int:
             {
                 "AzureWebJobsStorage": azurite.connection_string,
                 "GRAPH_BASE_URL": emulator.base_url,
+                "SCENARIO_FILE": str(SAMPLE_SCENARIOS),
             }
         )
         print(f"Azurite queues on {azurite.queue_endpoint}")
@@ -64,10 +67,15 @@ def main() -> int:
         )
 
         from shared.config.settings import Settings
-        from shared.shell.cli import render_table
+        from shared.core.permissions import required_roles
         from shared.shell.reconcile import run_reconcile
+        from shared.shell.render import render_table
 
         settings = Settings.from_env()
+        roles = required_roles(settings.catalogue)
+        emulator.set_permissions(roles)  # what `python -m shared grant-permissions` would grant
+        print(f"Scenarios: {SAMPLE_SCENARIOS.name} (user-driven names a profile and an ESP)")
+        print(f"Graph permissions granted to the app: {', '.join(roles)}\n")
         from shared.shell.doctor import run_doctor
 
         print("== 0. Preflight: python -m shared doctor ==")
@@ -108,9 +116,13 @@ def main() -> int:
                 answer = json.loads(base64.b64decode(message.content))
                 group = answer["group"]["displayName"] if answer["group"] else "-"
                 errors = "; ".join(f"{e['field']}: {e['message']}" for e in answer["errors"])
+                assigned = ", ".join(
+                    f"{kind}: {a['status']}" for kind, a in answer.get("assignments", {}).items()
+                )
                 print(
                     f"result {answer['requestId']}: {answer['status']:8} {group}"
                     + (f"  [{errors}]" if errors else "")
+                    + (f"  ({assigned})" if assigned else "")
                 )
 
         print("\n== 4. Groups in the tenant now ==")
@@ -119,9 +131,23 @@ def main() -> int:
             print(
                 f"{kind:8} {group['displayName'][:60]:60} {group.get('membershipRule') or ''}"[:160]
             )
+        print("\n== 5. Profile and ESP assignments now ==")
+        names = {g["id"]: g["displayName"] for g in emulator.groups()}
+        for profile in emulator.autopilot_profiles():
+            assigned = emulator.profile_assignments(profile["id"])
+            print(f"profile {profile['displayName']!r}: {_group_names(assigned, names)}")
+        for config in emulator.enrollment_configurations():
+            if config["@odata.type"].endswith("CompletionPageConfiguration") and config["priority"]:
+                assigned = emulator.esp_assignments(config["id"])
+                print(f"ESP {config['displayName']!r}: {_group_names(assigned, names)}")
         writes = [r for r in emulator.requests if r.method in ("POST", "PATCH", "DELETE")]
         print(f"\n{len(emulator.requests)} Graph requests in all, {len(writes)} of them writes.")
     return 0
+
+
+def _group_names(assignments: list[dict[str, Any]], names: dict[str, str]) -> str:
+    found = sorted(names.get(a["target"].get("groupId"), "?")[:48] for a in assignments)
+    return "; ".join(found) or "(none)"
 
 
 if __name__ == "__main__":

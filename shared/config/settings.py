@@ -20,7 +20,8 @@ from shared.config.catalogue_file import SHIPPED_CATALOGUE, load_catalogue
 from shared.core.catalogue import Catalogue
 from shared.core.errors import CatalogueError, SettingsError
 
-DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0"
+GRAPH_VERSION = "v1.0"
+DEFAULT_GRAPH_BASE_URL = f"https://graph.microsoft.com/{GRAPH_VERSION}"
 DEFAULT_SCHEDULE = "0 */15 * * * *"
 DEFAULT_REQUEST_QUEUE = "autopilot-group-requests"
 DEFAULT_RESULT_QUEUE = "autopilot-group-results"
@@ -49,6 +50,11 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
 
+def beta_url(base_url: str) -> str:
+    """``…/v1.0`` with its version segment replaced by ``beta``."""
+    return base_url.removesuffix(f"/{GRAPH_VERSION}") + "/beta"
+
+
 def is_loopback_host(host: str | None) -> bool:
     """True for localhost, 127.0.0.0/8 and ::1: the only hosts the development token may reach."""
     if not host:
@@ -71,6 +77,7 @@ class StorageConnection:
 
     connection_string: str | None = field(default=None, repr=False)
     queue_service_uri: str | None = None
+    blob_service_uri: str | None = None  # identity-based: where the assignment locks live
     client_id: str | None = None
 
 
@@ -96,6 +103,11 @@ class Settings:
         return is_loopback_host(urlsplit(self.graph_base_url).hostname)
 
     @property
+    def graph_beta_url(self) -> str:
+        """Graph beta, for Autopilot deployment profiles (v1.0 has no such collection)."""
+        return beta_url(self.graph_base_url)
+
+    @property
     def poison_queue(self) -> str:
         return f"{self.request_queue}-poison"
 
@@ -112,8 +124,15 @@ class Settings:
         result_queue = reader.queue_name("RESULT_QUEUE")
         if request_queue == result_queue:
             raise SettingsError("RESULT_QUEUE", "must differ from REQUEST_QUEUE")
+        graph_base_url = reader.graph_url("GRAPH_BASE_URL")
+        if catalogue.names_profiles and not graph_base_url.endswith(f"/{GRAPH_VERSION}"):
+            raise SettingsError(
+                "GRAPH_BASE_URL",
+                f"must end with /{GRAPH_VERSION} when a scenario names an autopilotProfile (the "
+                f"profiles are read from Graph beta, at the same URL with /beta instead)",
+            )
         return cls(
-            graph_base_url=reader.graph_url("GRAPH_BASE_URL"),
+            graph_base_url=graph_base_url,
             reconcile_schedule=reader.schedule("RECONCILE_SCHEDULE"),
             drift_policy=reader.choice("DRIFT_POLICY", ("report", "repair")),
             max_new_groups_per_run=int(reader.number("MAX_NEW_GROUPS_PER_RUN", 0, 15000)),
@@ -216,13 +235,24 @@ def _storage_connection(env: Mapping[str, str]) -> StorageConnection | None:
         or env.get(f"{prefix}__serviceUri", "").strip()
     )
     account = env.get(f"{prefix}__accountName", "").strip()
-    if not uri and account:
-        if not re.fullmatch(r"[a-z0-9]{3,24}", account):
-            raise SettingsError(f"{prefix}__accountName", f"{account!r} is not an account name")
-        uri = f"https://{account}.queue.core.windows.net"
+    blob_uri = env.get(f"{prefix}__blobServiceUri", "").strip()
+    if account and not re.fullmatch(r"[a-z0-9]{3,24}", account):
+        raise SettingsError(f"{prefix}__accountName", f"{account!r} is not an account name")
+    if account:
+        uri = uri or f"https://{account}.queue.core.windows.net"
+        blob_uri = blob_uri or f"https://{account}.blob.core.windows.net"
     if not uri:
         return None
-    if not uri.startswith("https://") and not is_loopback_host(urlsplit(uri).hostname):
-        raise SettingsError(f"{prefix}__queueServiceUri", "must be an https URL")
+    for name, value in (("queueServiceUri", uri), ("blobServiceUri", blob_uri)):
+        if (
+            value
+            and not value.startswith("https://")
+            and not is_loopback_host(urlsplit(value).hostname)
+        ):
+            raise SettingsError(f"{prefix}__{name}", "must be an https URL")
     client_id = env.get(f"{prefix}__clientId", "").strip() or None
-    return StorageConnection(queue_service_uri=uri.rstrip("/"), client_id=client_id)
+    return StorageConnection(
+        queue_service_uri=uri.rstrip("/"),
+        blob_service_uri=blob_uri.rstrip("/") or None,
+        client_id=client_id,
+    )

@@ -13,13 +13,27 @@ The planner decides; this only translates the decision into the result a ticketi
     repair                            repaired    updated    each difference put back
     create                            created     created    the group Graph returned
     create                            exists      exists     Graph kept it (204) but shows it not
+
+The group's profile and ESP assignments, when its scenario names them, are planned and applied
+before the answer, and reported beside it (``assignments``), one status each:
+
+    assignment entry    outcome of the write            status
+    skip                -                               skipped
+    conflict            -                               conflict
+    drift               -                               drift
+    unchanged           -                               unchanged
+    assign / repair     assigned                        assigned / repaired
+    assign / repair     already assigned                unchanged
+    assign / repair     failed, not attempted           failed
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from shared.core.assignments import AssignAction, AssignmentEntry
 from shared.core.model import Action, GroupSnapshot, PlanEntry, Refusal
 from shared.core.planner import NOT_WRITTEN
 from shared.core.requests import FieldError, group_view
@@ -33,6 +47,7 @@ class Answer:
     group: dict[str, Any] | None = None
     errors: list[FieldError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    assignments: dict[str, Any] | None = None  # the result's "assignments", when planned
 
 
 def answer_for(
@@ -64,6 +79,43 @@ def answer_for(
     if action is Action.CREATE and applied == "exists":
         return Answer("exists", group_view(None, entry.spec), warnings=[NOT_SHOWN_YET])
     raise ValueError(f"no answer for a {action} entry that was {applied or 'not applied'}")
+
+
+def assignments_view(
+    assignments: Sequence[tuple[AssignmentEntry, str]],
+) -> dict[str, Any] | None:
+    """The result's ``assignments``: each planned assignment with what became of it."""
+    if not assignments:
+        return None
+    return {entry.kind.value: _assignment(entry, outcome) for entry, outcome in assignments}
+
+
+_PLANNED_STATUS = {
+    AssignAction.SKIP: "skipped",
+    AssignAction.CONFLICT: "conflict",
+    AssignAction.DRIFT: "drift",
+    AssignAction.UNCHANGED: "unchanged",
+}
+
+
+def _assignment(entry: AssignmentEntry, outcome: str) -> dict[str, Any]:
+    status = _PLANNED_STATUS.get(entry.action)
+    message = entry.reason
+    if status is None:  # an assign or a repair: what the write did
+        if outcome.startswith("assigned"):
+            status = "repaired" if entry.action is AssignAction.REPAIR else "assigned"
+        elif outcome.startswith("already assigned"):
+            status = "unchanged"
+        else:
+            status = "failed"
+        message = "; ".join(part for part in (entry.reason, outcome) if part)
+    return {
+        "name": entry.name,
+        "id": entry.target_id,
+        "displayName": entry.target_name or None,
+        "status": status,
+        "message": message,
+    }
 
 
 def _detail(reason: str) -> str:

@@ -35,6 +35,10 @@ class Scenario:
     _compiled: dict[Kind, re.Pattern[str] | None] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+    # What the scenario's groups are assigned to: a display name or an id, resolved against the
+    # tenant at run time (None: no assignment of that kind).
+    autopilot_profile: str | None = None
+    enrollment_status_page: str | None = None
 
     def __post_init__(self) -> None:
         # Glob patterns folded and compiled once: a run matches every tag against them.
@@ -65,6 +69,19 @@ class Catalogue:
 
     def keys(self) -> tuple[str, ...]:
         return tuple(s.key for s in self.scenarios)
+
+    @property
+    def assigns(self) -> bool:
+        """Whether any scenario names an Autopilot profile or an Enrollment Status Page."""
+        return any(s.autopilot_profile or s.enrollment_status_page for s in self.scenarios)
+
+    @property
+    def names_profiles(self) -> bool:
+        return any(s.autopilot_profile for s in self.scenarios)
+
+    @property
+    def names_esps(self) -> bool:
+        return any(s.enrollment_status_page for s in self.scenarios)
 
     def scenario_for(self, kind: Kind, value: str) -> Scenario | None:
         """The first scenario whose patterns match, else the default one, else None."""
@@ -109,7 +126,15 @@ def _scenario(raw: Any, index: int, fail: Any) -> Scenario:
     where = f"scenarios[{index}]"
     if not isinstance(raw, Mapping):
         raise fail(where, "must be an object")
-    unknown = set(raw) - {"key", "label", "displayName", "tagPatterns", "purchaseOrderPatterns"}
+    unknown = set(raw) - {
+        "key",
+        "label",
+        "displayName",
+        "tagPatterns",
+        "purchaseOrderPatterns",
+        "autopilotProfile",
+        "enrollmentStatusPage",
+    }
     if unknown:
         raise fail(where, f"unknown field(s) {sorted(unknown)}")
     key = raw.get("key")
@@ -132,7 +157,21 @@ def _scenario(raw: Any, index: int, fail: Any) -> Scenario:
         purchase_order_patterns=_patterns(
             raw.get("purchaseOrderPatterns", []), f"{where}.purchaseOrderPatterns", fail
         ),
+        autopilot_profile=_reference(raw, "autopilotProfile", where, fail),
+        enrollment_status_page=_reference(raw, "enrollmentStatusPage", where, fail),
     )
+
+
+def _reference(raw: Mapping[str, Any], name: str, where: str, fail: Any) -> str | None:
+    """An optional profile or ESP, by display name or id: only its form is checked here."""
+    if name not in raw:
+        return None
+    value = raw[name]
+    if not isinstance(value, str) or not value.strip():
+        raise fail(f"{where}.{name}", "must be a non-empty string (a display name or an id)")
+    if any(not char.isprintable() for char in value):
+        raise fail(f"{where}.{name}", "must not contain control characters")
+    return value.strip()
 
 
 def _check_text(value: Any, where: str, fail: Any, *, placeholders: bool) -> None:

@@ -8,6 +8,9 @@ request is answered and the message completed).
     ├── SettingsError            bad or missing setting; names the setting
     ├── CatalogueError           bad scenario catalogue; names the file and the entry
     ├── UnsafePlanError          the plan creates more groups than allowed in one run
+    ├── TransientError           worth retrying later (also every TransientGraphError)
+    │   ├── LockBusyError        another writer held an assignment lock for too long
+    │   └── StorageError         the host's storage account did not answer as asked
     └── GraphError
         ├── TransientGraphError  throttled, unavailable, timed out, connection dropped
         └── PermanentGraphError  Graph refused the request; retrying will not help
@@ -46,6 +49,18 @@ class UnsafePlanError(AppError):
         self.limit = limit
 
 
+class TransientError(AppError):
+    """Something that may work if tried again later."""
+
+
+class LockBusyError(TransientError):
+    """An assignment lock stayed taken longer than a writer waits for it."""
+
+
+class StorageError(TransientError):
+    """A call to the host's storage account failed (the assignment ledger or its locks)."""
+
+
 class GraphError(AppError):
     """A Microsoft Graph request failed."""
 
@@ -55,7 +70,7 @@ class GraphError(AppError):
         self.code = code
 
 
-class TransientGraphError(GraphError):
+class TransientGraphError(GraphError, TransientError):
     """Graph could not answer now (429, 503, 504, timeout, dropped connection): retry later."""
 
 

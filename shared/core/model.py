@@ -9,9 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.core.rules import Kind
+
+if TYPE_CHECKING:
+    from shared.core.assignments import AssignmentEntry
 
 DYNAMIC = "DynamicMembership"
 MANAGED_MARK = "Managed by autopilot-groups"
@@ -137,6 +140,7 @@ class PlanEntry:
 class Plan:
     entries: tuple[PlanEntry, ...]
     max_new_groups: int
+    assignments: tuple[AssignmentEntry, ...] = ()  # profiles and ESPs, after the groups
 
     @property
     def creates(self) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from shared.core.assignments import IntuneView, plan_assignments
 from shared.core.catalogue import Catalogue, Scenario
 from shared.core.groups import KIND_WORDS, GroupIndex, drift_of, group_spec
 from shared.core.model import (
@@ -55,9 +56,15 @@ class WantedGroup:
     scenario: str | None = None
 
 
-def plan(inventory: Inventory, groups: Iterable[GroupSnapshot], wanted: Wanted) -> Plan:
+def plan(
+    inventory: Inventory,
+    groups: Iterable[GroupSnapshot],
+    wanted: Wanted,
+    intune: IntuneView | None = None,
+) -> Plan:
     """Decide, for every wanted group and every managed group, what to do."""
-    return plan_values(wanted_groups(inventory, wanted), groups, wanted, inventory=inventory)
+    targets = wanted_groups(inventory, wanted)
+    return plan_values(targets, groups, wanted, inventory=inventory, intune=intune)
 
 
 def plan_values(
@@ -66,15 +73,22 @@ def plan_values(
     wanted: Wanted,
     *,
     inventory: Inventory | None = None,
+    intune: IntuneView | None = None,
 ) -> Plan:
     """Decide for each target; with the ``inventory`` of a whole tenant, also report the managed
-    groups no target accounts for (kept, never deleted)."""
+    groups no target accounts for (kept, never deleted); with what ``intune`` showed, also the
+    profile and ESP assignments of each group whose scenario names them."""
     index = GroupIndex(groups)
     entries = [_entry_for(target, index, wanted) for target in targets]
     if inventory is not None:
         wanted_keys = {entry.unique_name for entry in entries}
         entries.extend(_orphans(index, wanted_keys, inventory, wanted))
-    return Plan(tuple(entries), wanted.max_new_groups)
+    assignments = (
+        plan_assignments(entries, wanted.catalogue, intune, wanted.drift_policy)
+        if intune is not None
+        else ()
+    )
+    return Plan(tuple(entries), wanted.max_new_groups, assignments)
 
 
 def wanted_groups(inventory: Inventory, wanted: Wanted) -> list[WantedGroup]:

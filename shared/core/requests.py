@@ -172,11 +172,12 @@ def make_result(
     group: dict[str, Any] | None = None,
     errors: list[FieldError] | None = None,
     warnings: list[str] | None = None,
+    assignments: dict[str, Any] | None = None,
     processed_at: dt.datetime,
 ) -> dict[str, Any]:
     """A version 1 result; the caller says when it was processed (the core reads no clock)."""
     assert status in STATUSES
-    return {
+    result = {
         "version": 1,
         "requestId": request.request_id if request else request_id,
         "messageId": message_id,
@@ -192,3 +193,6 @@ def make_result(
         "warnings": list(warnings or []),
         "processedAt": processed_at.isoformat().replace("+00:00", "Z"),
     }
+    if assignments is not None:
+        result["assignments"] = assignments
+    return result

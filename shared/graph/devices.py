@@ -10,7 +10,6 @@ from msgraph.generated.device_management.windows_autopilot_device_identities.win
     WindowsAutopilotDeviceIdentitiesRequestBuilder,
 )
 
-from shared.core.permissions import DEVICE_PERMISSION
 from shared.graph.session import GraphSession
 
 DEVICE_FIELDS = ["id", "groupTag", "purchaseOrderIdentifier"]
@@ -24,4 +23,4 @@ class DeviceCalls(GraphSession):
             select=DEVICE_FIELDS, top=top
         )
         first = builder.to_get_request_information(RequestConfiguration(query_parameters=params))
-        return self._pages(first, builder, "list Autopilot devices", DEVICE_PERMISSION)
+        return self._pages(first, builder, "list Autopilot devices", self.intune_permission)

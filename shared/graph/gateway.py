@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from shared.graph.devices import DeviceCalls
 from shared.graph.groups import GroupCalls
+from shared.graph.intune import IntuneCalls
 from shared.graph.principals import PrincipalCalls
 
 
-class GraphGateway(DeviceCalls, GroupCalls, PrincipalCalls):
+class GraphGateway(DeviceCalls, GroupCalls, IntuneCalls, PrincipalCalls):
     """The Graph boundary: failures leave it as ``shared.core.errors`` types only."""
 
     async def __aenter__(self) -> GraphGateway:

@@ -16,6 +16,7 @@ from typing import Any, Self
 import httpx
 from azure.core.credentials import TokenCredential
 from kiota_abstractions.api_error import APIError
+from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
 from msgraph import GraphServiceClient
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
@@ -27,6 +28,7 @@ from shared.core.errors import (
     PermissionDeniedError,
     TransientGraphError,
 )
+from shared.core.permissions import DEVICE_PERMISSION, intune_permission
 from shared.graph.client import build_client
 from shared.graph.middleware import RequestCounter
 
@@ -37,15 +39,22 @@ _TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 class GraphSession:
     """A Graph client with the app's middleware, and the two ways of calling it."""
 
-    def __init__(self, client: GraphServiceClient, counter: RequestCounter | None = None) -> None:
+    def __init__(
+        self,
+        client: GraphServiceClient,
+        counter: RequestCounter | None = None,
+        intune_permission: str = DEVICE_PERMISSION,
+    ) -> None:
         self._client = client
         self._adapter = client.request_adapter
         self._counter = counter
+        # The device management permission a 403 on an Intune read names: what the settings need.
+        self.intune_permission = intune_permission
 
     @classmethod
     def from_settings(cls, settings: Settings, credential: TokenCredential | None = None) -> Self:
         client, counter = build_client(settings, credential)
-        return cls(client, counter)
+        return cls(client, counter, intune_permission(settings.catalogue))
 
     @property
     def requests_sent(self) -> int:
@@ -81,9 +90,12 @@ class GraphSession:
         return item
 
     async def _pages(
-        self, info: RequestInformation, builder: Any, operation: str, permission: str
+        self, info: RequestInformation, builder: Any | None, operation: str, permission: str
     ) -> AsyncGenerator[list[dict[str, Any]], None]:
-        """Each page's items, following every nextLink, stopping if Graph repeats one."""
+        """Each page's items, following every nextLink, stopping if Graph repeats one.
+
+        ``builder`` is the SDK's request builder of the first page; None for a raw URL (beta).
+        """
         seen: set[str] = set()
         while True:
             page = json.loads(await self._send(info, operation, permission) or b"{}")
@@ -97,7 +109,23 @@ class GraphSession:
                     "loop forever"
                 )
             seen.add(next_link)
-            info = builder.with_url(next_link).to_get_request_information()
+            if builder is None:
+                info = raw_request(Method.GET, next_link)
+            else:
+                info = builder.with_url(next_link).to_get_request_information()
+
+
+def raw_request(method: Method, url: str, body: Any = None) -> RequestInformation:
+    """A request to a URL the SDK has no builder for (Graph beta), sent through the same
+    adapter and middleware as every other: auth, retries, counting, error translation."""
+    info = RequestInformation()
+    info.http_method = method
+    info.url = url
+    info.headers.try_add("Accept", "application/json")
+    if body is not None:
+        info.headers.try_add("Content-Type", "application/json")
+        info.content = json.dumps(body).encode()
+    return info
 
 
 def translate(error: APIError, operation: str, permission: str) -> GraphError:

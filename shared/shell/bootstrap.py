@@ -19,7 +19,7 @@ from shared.config.settings import Settings
 from shared.core.errors import AppError
 from shared.graph.gateway import GraphGateway
 from shared.shell.memory import GroupQuery, HandmadeGroups, RecentlyCreated
-from shared.shell.reconcile import run_reconcile, wanted_from
+from shared.shell.reconcile import ledger_for, run_reconcile, wanted_from
 from shared.shell.report import Report
 from shared.shell.request import Delivery, RequestContext, handle_message
 from shared.storage.queues import queue_client, send_text_async
@@ -48,6 +48,7 @@ class Runtime:
             weakref.WeakKeyDictionary()
         )
         self.last_report: Report | None = None  # the latest timer run's, for local tooling
+        self.ledger = ledger_for(settings)  # the assignments' lock and history, when needed
         # What Graph's group query taught this process, for its life: the timer and requests.
         self.group_query = GroupQuery()
 
@@ -63,7 +64,11 @@ class Runtime:
             log.info("reconcile: the timer is past due; running now")
         gateway = self._shared().gateway  # one Graph client for every run on this event loop
         report = await run_reconcile(
-            self.settings, apply=True, gateway=gateway, group_query=self.group_query
+            self.settings,
+            apply=True,
+            gateway=gateway,
+            ledger=self.ledger,
+            group_query=self.group_query,
         )
         self.last_report = report
         if not report.ok:
@@ -83,6 +88,7 @@ class Runtime:
             handmade=shared.handmade,
             send_failed=partial(send_text_async, results),
             recent=shared.recent,
+            ledger=self.ledger,
             group_query=self.group_query,
         )
         delivery = Delivery(

@@ -28,7 +28,7 @@ from shared.core.errors import AppError, SettingsError
 from shared.graph.gateway import GraphGateway
 from shared.shell.grant import GrantReport
 from shared.shell.reconcile import run_reconcile
-from shared.shell.report import Report
+from shared.shell.render import render_table
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNSAFE = 0, 1, 2, 3
 
@@ -98,8 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     request.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
     grant = commands.add_parser(
         "grant-permissions",
-        help="give the app's managed identity its two Graph application permissions "
-        "(as an admin signed in with az login)",
+        help="give the app's managed identity the Graph application permissions its settings "
+        "need (as an admin signed in with az login)",
     )
     grant.add_argument(
         "--identity",
@@ -119,44 +119,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def render_table(report: Report) -> str:
-    rows = [("ACTION", "KIND", "VALUE", "SCENARIO", "GROUP", "OUTCOME", "REASON")]
-    for index, entry in enumerate(report.entries):
-        rows.append(
-            (
-                entry.action.value,
-                entry.kind.value,
-                _cut(entry.value, 32),
-                entry.scenario or "-",
-                _cut(entry.display_name or "-", 48),
-                report.outcome(index),
-                _cut(entry.reason, 90),
-            )
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1]
-        for row in rows
-    ]
-    lines.append("")
-    lines.append(report.summary())
-    return "\n".join(line.rstrip() for line in lines) + "\n"
-
-
-def _cut(text: str, limit: int) -> str:
-    printable = "".join(c if c.isprintable() else "?" for c in text)
-    return printable if len(printable) <= limit else printable[: limit - 1] + "…"
-
-
 def _grant(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     from azure.core.exceptions import ClientAuthenticationError
 
+    from shared.core.permissions import required_roles
     from shared.shell.grant import grant_permissions
 
     async def run() -> GrantReport:
         credential = None if settings.graph_is_loopback else _admin_credential()
         async with GraphGateway.from_settings(settings, credential) as gateway:
-            return await grant_permissions(gateway, args.identity)
+            roles = required_roles(settings.catalogue)
+            return await grant_permissions(gateway, args.identity, roles)
 
     try:
         report = asyncio.run(run())

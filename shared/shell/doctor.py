@@ -23,7 +23,7 @@ from azure.core.credentials import TokenCredential
 
 from shared.config.settings import Settings
 from shared.core.errors import GraphError, PermissionDeniedError, SettingsError, TransientGraphError
-from shared.core.permissions import REQUIRED_ROLES
+from shared.core.permissions import required_roles
 from shared.core.preflight import SETTINGS_CHECK, Check, Checklist
 from shared.graph.client import graph_token
 from shared.graph.gateway import GraphGateway
@@ -46,7 +46,7 @@ PROBE_BODY = {"description": "A probe of python -m shared doctor: it must find n
 
 def needed_roles(settings: Settings) -> tuple[str, ...]:
     """The application permissions these settings need: the one place the doctor asks."""
-    return REQUIRED_ROLES
+    return required_roles(settings.catalogue)
 
 
 @dataclass(frozen=True)

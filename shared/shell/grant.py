@@ -1,4 +1,4 @@
-"""Grant the app's managed identity the two Graph application permissions it needs.
+"""Grant the app's managed identity the Graph application permissions its settings need.
 
 A managed identity has no "API permissions" page in the portal: the grant is a Graph call,
 ``POST /servicePrincipals/{Microsoft Graph}/appRoleAssignedTo`` (graph-facts §6), made with an
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.core.errors import AppError, PermanentGraphError, PermissionDeniedError
-from shared.core.permissions import APP_READ_PERMISSION, ASSIGN_PERMISSION, REQUIRED_ROLES
+from shared.core.permissions import APP_READ_PERMISSION, ASSIGN_PERMISSION
 from shared.graph.gateway import GraphGateway
 from shared.graph.principals import RoleAssignment, ServicePrincipal
 
@@ -98,12 +98,12 @@ class GrantReport:
 
 
 def missing_roles(
-    resource: ServicePrincipal, held: list[RoleAssignment]
+    resource: ServicePrincipal, held: list[RoleAssignment], roles: tuple[str, ...]
 ) -> list[tuple[str, str, bool]]:
     """The plan: (permission, app role id, already held) for each role the app needs."""
     held_ids = {a.app_role_id for a in held if a.resource_id == resource.id.lower()}
     plan = []
-    for permission in REQUIRED_ROLES:
+    for permission in roles:
         role_id = resource.app_role_id(permission)
         if role_id is None:
             raise GrantError(
@@ -114,14 +114,17 @@ def missing_roles(
     return plan
 
 
-async def grant_permissions(gateway: GraphGateway, identity: str) -> GrantReport:
-    """Give ``identity`` (object id, client id or display name) the app's two Graph roles."""
+async def grant_permissions(
+    gateway: GraphGateway, identity: str, roles: tuple[str, ...]
+) -> GrantReport:
+    """Give ``identity`` (object id, client id or display name) the Graph app roles ``roles``
+    (``core.permissions.required_roles`` of the settings)."""
     try:
         resource = await _graph_service_principal(gateway)
         principal = await find_identity(gateway, identity)
         held = await gateway.role_assignments_of(principal.id)
         report = GrantReport(identity=principal, resource=resource)
-        for permission, role_id, already in missing_roles(resource, held):
+        for permission, role_id, already in missing_roles(resource, held, roles):
             if not already and not await _assign(gateway, principal, resource, role_id):
                 already = True
             outcome = ALREADY_ASSIGNED if already else ASSIGNED

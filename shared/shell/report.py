@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.core.assignments import AssignAction, AssignmentEntry
 from shared.core.model import Action, Inventory, Plan, PlanEntry
 
 
@@ -17,6 +18,7 @@ class Report:
     plan: Plan | None = None
     inventory: Inventory | None = None
     outcomes: dict[int, str] = field(default_factory=dict)  # entry index -> outcome
+    assignment_outcomes: dict[int, str] = field(default_factory=dict)  # assignment index -> it
     error: str | None = None
     unsafe: bool = False
     groups_observed: int = 0
@@ -35,12 +37,29 @@ class Report:
         return self.outcomes.get(index, "")
 
     @property
+    def assignments(self) -> tuple[AssignmentEntry, ...]:
+        return self.plan.assignments if self.plan else ()
+
+    def assignment_outcome(self, index: int) -> str:
+        return self.assignment_outcomes.get(index, "")
+
+    @property
     def failed(self) -> int:
         return sum(1 for outcome in self.outcomes.values() if outcome.startswith("failed"))
 
     @property
+    def assignments_failed(self) -> int:
+        """Assignments that failed, could not be attempted, or name no single profile or ESP."""
+        return sum(
+            1
+            for index, entry in enumerate(self.assignments)
+            if entry.unresolved
+            or self.assignment_outcome(index).startswith(("failed", "not attempted"))
+        )
+
+    @property
     def ok(self) -> bool:
-        return self.error is None and self.failed == 0
+        return self.error is None and self.failed == 0 and self.assignments_failed == 0
 
     def totals(self) -> dict[str, int]:
         counts: dict[str, int] = {action.value: 0 for action in Action}
@@ -60,6 +79,15 @@ class Report:
         )
         return counts
 
+    def assignment_totals(self) -> dict[str, int]:
+        counts: dict[str, int] = {action.value: 0 for action in AssignAction}
+        for entry in self.assignments:
+            counts[entry.action.value] += 1
+        outcomes = self.assignment_outcomes.values()
+        counts["assigned"] = sum(1 for o in outcomes if o.startswith("assigned"))
+        counts["failed"] = self.assignments_failed
+        return counts
+
     def summary(self) -> str:
         t = self.totals()
         text = (
@@ -70,9 +98,37 @@ class Report:
             f"{t['unchanged']} unchanged, {t['skip']} skipped, {t['failed']} failed; "
             f"{t['graphRequests']} Graph requests"
         )
+        if self.assignments:
+            a = self.assignment_totals()
+            text += (
+                f"; assignments: {a['assign'] + a['repair']} to write ({a['assigned']} written), "
+                f"{a['unchanged']} unchanged, {a['conflict']} conflicts, {a['drift']} drifted, "
+                f"{a['skip']} skipped, {a['failed']} failed"
+            )
         return f"{text}; ERROR: {self.error}" if self.error else text
 
     def to_dict(self) -> dict[str, Any]:
+        document = self._groups_dict()
+        if self.assignments:
+            document["assignmentTotals"] = self.assignment_totals()
+            document["assignments"] = [
+                {
+                    "action": entry.action.value,
+                    "kind": entry.kind.value,
+                    "name": entry.name,
+                    "targetId": entry.target_id,
+                    "targetName": entry.target_name,
+                    "scenario": entry.scenario,
+                    "groupId": entry.group_id,
+                    "groupName": entry.group_name,
+                    "outcome": self.assignment_outcome(index),
+                    "reason": entry.reason,
+                }
+                for index, entry in enumerate(self.assignments)
+            ]
+        return document
+
+    def _groups_dict(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
             "ok": self.ok,
@@ -109,7 +165,19 @@ _STATIC_OUTCOMES = {
 }
 
 
+_STATIC_ASSIGNMENT_OUTCOMES = {
+    AssignAction.ASSIGN: "pending",
+    AssignAction.REPAIR: "pending",
+    AssignAction.UNCHANGED: "unchanged",
+    AssignAction.CONFLICT: "conflict reported",
+    AssignAction.DRIFT: "drift reported",
+    AssignAction.SKIP: "skipped",
+}
+
+
 def record_static_outcomes(report: Report) -> None:
     """What entries that write nothing end as; writes are pending until applied."""
     for index, entry in enumerate(report.entries):
         report.outcomes[index] = _STATIC_OUTCOMES[entry.action]
+    for index, assignment in enumerate(report.assignments):
+        report.assignment_outcomes[index] = _STATIC_ASSIGNMENT_OUTCOMES[assignment.action]

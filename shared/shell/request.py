@@ -18,12 +18,18 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
-from shared.core.answers import Answer, answer_for
-from shared.core.errors import PermanentGraphError, PermissionDeniedError, TransientGraphError
-from shared.core.model import Action, GroupSnapshot, PlanEntry
+from shared.core.answers import Answer, answer_for, assignments_view
+from shared.core.assignments import IntuneView
+from shared.core.errors import (
+    PermanentGraphError,
+    PermissionDeniedError,
+    TransientError,
+    TransientGraphError,
+)
+from shared.core.model import Action, GroupSnapshot, Plan, PlanEntry
 from shared.core.naming import unique_name
 from shared.core.planner import Wanted, WantedGroup, plan_values
 from shared.core.requests import (
@@ -36,8 +42,10 @@ from shared.core.requests import (
 from shared.core.rules import Kind
 from shared.graph.gateway import GraphGateway
 from shared.shell.apply import Applied, apply_plan
+from shared.shell.assign import apply_assignments, observe_intune
 from shared.shell.memory import GroupQuery, HandmadeGroups, RecentlyCreated
 from shared.shell.observe import observe_value
+from shared.storage.ledger import Ledger
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +75,7 @@ class RequestContext:
     handmade: HandmadeGroups
     send_failed: Callable[[str], Awaitable[object]]
     recent: RecentlyCreated = field(default_factory=RecentlyCreated)
+    ledger: Ledger | None = None  # the assignments' lock and history (AzureWebJobsStorage)
     group_query: GroupQuery = field(default_factory=GroupQuery)
 
 
@@ -88,7 +97,7 @@ async def handle_message(body: bytes, delivery: Delivery, context: RequestContex
             return _answer(_result_of(failed, request, delivery))
         await _retry_later(request, delivery, context, error)
     except Exception as error:  # transient, a missing permission, or a defect: never silent
-        if not isinstance(error, TransientGraphError):
+        if not isinstance(error, TransientError):
             log.exception("request %s: unexpected error", request.request_id)
         await _retry_later(request, delivery, context, error)
     return _answer(_result_of(answer, request, delivery))
@@ -103,6 +112,8 @@ async def serve(request: ScenarioRequest, delivery: Delivery, context: RequestCo
         return answer_for(refused, value_field=value_field)
     key = unique_name(request.kind, request.value)
     async with context.recent.lock(key):  # requests for one value take turns in this process
+        now = dt.datetime.now(dt.UTC)
+        intune = await _observe_intune(refused, context, now)
         for attempt in (1, 2):
             groups = await observe_value(
                 context.gateway,
@@ -112,7 +123,8 @@ async def serve(request: ScenarioRequest, delivery: Delivery, context: RequestCo
                 context.handmade,
                 context.group_query,
             )
-            entry = _plan(target, groups, context)
+            plan = plan_values([target], groups, context.wanted, intune=intune)
+            entry = plan.entries[0]
             if entry.action is Action.CREATE and attempt == 2:
                 # The upsert found the key taken (204), and Graph's reads still do not show the
                 # group an overlapping request or run made a moment ago.
@@ -125,8 +137,43 @@ async def serve(request: ScenarioRequest, delivery: Delivery, context: RequestCo
             if applied.group is not None:
                 context.recent.remember(key, applied.group)
             if applied.text != "exists":  # else 204: observe again, the group is there
-                return answer_for(entry, applied.text, applied.group, value_field=value_field)
+                answer = answer_for(entry, applied.text, applied.group, value_field=value_field)
+                return await _with_assignments(answer, plan, applied, intune, context, now)
     raise AssertionError("unreachable: the second attempt always answers")
+
+
+async def _observe_intune(
+    entry: PlanEntry, context: RequestContext, now: dt.datetime
+) -> IntuneView | None:
+    """The profiles and ESP the request's scenario names, if it names any."""
+    scenario = context.wanted.catalogue.get(entry.scenario or "")
+    if scenario is None or not (scenario.autopilot_profile or scenario.enrollment_status_page):
+        return None
+    catalogue = context.wanted.catalogue
+    return await observe_intune(context.gateway, context.ledger, catalogue, now, {scenario.key})
+
+
+async def _with_assignments(
+    answer: Answer,
+    plan: Plan,
+    applied: Applied,
+    intune: IntuneView | None,
+    context: RequestContext,
+    now: dt.datetime,
+) -> Answer:
+    """The group's assignments, written before the answer; a transient failure or a missing
+    permission hands the message back like any other (the group is found next time)."""
+    if intune is None or not plan.assignments:
+        return answer
+    done = await apply_assignments(
+        plan.assignments, {0: applied}, context.gateway, context.ledger, intune, now
+    )
+    for error in done.errors.values():
+        if isinstance(error, TransientError | PermissionDeniedError):
+            raise error
+    outcomes = [done.outcomes.get(i, "") for i in range(len(plan.assignments))]
+    view = assignments_view(list(zip(plan.assignments, outcomes, strict=True)))
+    return replace(answer, assignments=view)
 
 
 def _plan(target: WantedGroup, groups: list[GroupSnapshot], context: RequestContext) -> PlanEntry:
@@ -168,6 +215,7 @@ def _result_of(answer: Answer, request: ScenarioRequest, delivery: Delivery) -> 
         group=answer.group,
         errors=answer.errors,
         warnings=answer.warnings,
+        assignments=answer.assignments,
     )
 
 

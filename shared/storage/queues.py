@@ -25,8 +25,9 @@ from azure.storage.queue import (
     TextBase64EncodePolicy,
 )
 
-from shared.config.settings import STORAGE_CONNECTION, StorageConnection
-from shared.core.errors import AppError, SettingsError
+from shared.config.settings import StorageConnection
+from shared.core.errors import AppError
+from shared.storage.connection import credential_for, require
 
 
 class QueueCheckError(AppError):
@@ -49,12 +50,7 @@ def queue_client(
     """A client for one queue, over the same connection and encoding as the host's bindings.
 
     ``options`` go to the client as they are (timeouts, ``retry_total``...)."""
-    if connection is None:
-        raise SettingsError(
-            STORAGE_CONNECTION,
-            "is not set (a connection string, or AzureWebJobsStorage__accountName / "
-            "__queueServiceUri for an identity-based connection)",
-        )
+    connection = require(connection, "the queues")
     policies: dict[str, Any] = dict(options)
     if encoding == "base64":
         policies["message_encode_policy"] = TextBase64EncodePolicy()
@@ -63,17 +59,10 @@ def queue_client(
         return QueueClient.from_connection_string(
             connection.connection_string, queue_name, **policies
         )
-    from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
-
-    credential = (
-        ManagedIdentityCredential(client_id=connection.client_id)
-        if connection.client_id
-        else DefaultAzureCredential()
-    )
     return QueueClient(
         account_url=str(connection.queue_service_uri),
         queue_name=queue_name,
-        credential=credential,
+        credential=credential_for(connection),
         **policies,
     )
 

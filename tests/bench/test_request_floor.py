@@ -8,14 +8,17 @@ app. No timings are asserted here: those are measured by ``python -m bench``.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from bench.floors import lower_bound
+from bench.floors import IntuneSnapshot, assignment_bound, lower_bound
 from graph_emulator import Emulator, generate_tenant
 from shared.shell.reconcile import run_reconcile
 from shared.shell.report import Report
+from tests.assign_tenant import KIOSK_PROFILE, UD_ESP, UD_PROFILE, AssignTenant, make_tenant
 from tests.conftest import settings_for
 
 DEVICES, TAGS, PAGE_SIZE = 1000, 50, 100
@@ -55,3 +58,52 @@ def test_a_steady_state_run_sends_only_the_pages(tenant):
     assert floor.writes == 0
     assert len(tenant.requests) == floor.total == floor.device_pages + floor.group_pages
     assert report.graph_requests == floor.total
+
+
+# --- a scenario that names an Autopilot profile and an ESP -----------------------------------
+
+
+def intune(emu: Emulator, tenant: AssignTenant) -> IntuneSnapshot:
+    def targets(assignments: list[dict[str, Any]]) -> frozenset[str]:
+        return frozenset(json.dumps(a["target"], sort_keys=True) for a in assignments)
+
+    return IntuneSnapshot(
+        profiles=len(emu.autopilot_profiles()),
+        configurations=len(emu.enrollment_configurations()),
+        profile_assignments={
+            tenant.ids[name]: targets(emu.profile_assignments(tenant.ids[name]))
+            for name in (UD_PROFILE, KIOSK_PROFILE)
+        },
+        esp_assignments={tenant.ids[UD_ESP]: targets(emu.esp_assignments(tenant.ids[UD_ESP]))},
+    )
+
+
+def reconcile_assigning(emu: Emulator, tenant: AssignTenant) -> Report:
+    emu.clear_requests()
+    settings = tenant.settings(MAX_NEW_GROUPS_PER_RUN="500")
+    report = asyncio.run(run_reconcile(settings, apply=True))
+    assert report.ok, report.summary()
+    return report
+
+
+def test_assignments_add_exactly_their_floor_on_a_first_run_and_only_reads_after(
+    tenant, azurite, tmp_path
+):
+    assigning = make_tenant(tenant, azurite.connection_string, tmp_path)
+    groups, profiles = tenant.groups(), intune(tenant, assigning)
+
+    first = reconcile_assigning(tenant, assigning)
+
+    bound = assignment_bound(profiles, intune(tenant, assigning))
+    groups_floor = lower_bound(DEVICES, PAGE_SIZE, groups, tenant.groups())
+    assert bound.posts > 10 and bound.esp_changes == 1  # many groups, one ESP write
+    assert len(tenant.requests) == first.graph_requests == groups_floor.total + bound.total
+
+    settled, profiles = tenant.groups(), intune(tenant, assigning)
+    steady = reconcile_assigning(tenant, assigning)
+
+    bound = assignment_bound(profiles, intune(tenant, assigning))
+    groups_floor = lower_bound(DEVICES, PAGE_SIZE, settled, tenant.groups())
+    assert bound.posts == bound.esp_changes == 0 and groups_floor.writes == 0
+    assert len(tenant.requests) == steady.graph_requests == groups_floor.total + bound.total
+    assert bound.total == bound.lists + bound.reads  # only reads are added

@@ -37,3 +37,10 @@ def client(emulator: Emulator) -> Iterator[httpx.Client]:
     """A plain HTTP client with a bearer token, rooted at the emulator's /v1.0."""
     with httpx.Client(base_url=emulator.base_url, headers=TOKEN_HEADERS, timeout=10) as http:
         yield http
+
+
+@pytest.fixture
+def beta(emulator: Emulator) -> Iterator[httpx.Client]:
+    """The same, rooted at the emulator's /beta (Autopilot deployment profiles)."""
+    with httpx.Client(base_url=emulator.beta_url, headers=TOKEN_HEADERS, timeout=10) as http:
+        yield http

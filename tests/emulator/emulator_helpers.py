@@ -3,7 +3,10 @@ tests/conftest.py exists, since both are imported under that name)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+import httpx
 
 TOKEN_HEADERS = {"Authorization": "Bearer test-token"}
 
@@ -30,3 +33,66 @@ def dynamic_group_body(name: str, rule: str | None = None, **extra: Any) -> dict
     }
     body.update(extra)
     return body
+
+
+GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+
+
+def assert_graph_error(response: httpx.Response, status: int, code: str) -> dict[str, str]:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert GUID.match(response.headers["request-id"])
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert error["message"]
+    inner = error["innerError"]
+    assert inner["request-id"] == response.headers["request-id"]
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\Z", inner["date"])
+    return error
+
+
+# --- Intune: Autopilot deployment profiles (beta) and enrollment configurations (v1.0) ---
+
+PROFILES = "/deviceManagement/windowsAutopilotDeploymentProfiles"
+CONFIGS = "/deviceManagement/deviceEnrollmentConfigurations"
+INTUNE_WRITER = ["DeviceManagementServiceConfig.ReadWrite.All", "Group.ReadWrite.All"]
+
+
+def target(group_id: str | None, kind: str = "groupAssignmentTarget") -> dict[str, Any]:
+    body: dict[str, Any] = {"@odata.type": f"#microsoft.graph.{kind}"}
+    if group_id is not None:
+        body["groupId"] = group_id
+    return body
+
+
+def profile_assignment(group_id: str | None, kind: str = "groupAssignmentTarget") -> dict[str, Any]:
+    """The body the app posts to …/windowsAutopilotDeploymentProfiles/{id}/assignments."""
+    return {
+        "@odata.type": "#microsoft.graph.windowsAutopilotDeploymentProfileAssignment",
+        "target": target(group_id, kind),
+    }
+
+
+def esp_assign(*targets: dict[str, Any]) -> dict[str, Any]:
+    """The body of …/deviceEnrollmentConfigurations/{id}/assign."""
+    return {"enrollmentConfigurationAssignments": [{"target": t} for t in targets]}
+
+
+def all_pages(client: httpx.Client, url: str) -> list[dict[str, Any]]:
+    """Every item of a list, following each @odata.nextLink whole."""
+    items: list[dict[str, Any]] = []
+    next_url: str | None = url
+    while next_url:
+        answer = client.get(next_url)
+        assert answer.status_code == 200, answer.text
+        items += answer.json()["value"]
+        next_url = answer.json().get("@odata.nextLink")
+    return items
+
+
+def targets_of(items: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """(target type without the namespace, groupId) of each assignment."""
+    return [
+        (i["target"]["@odata.type"].removeprefix("#microsoft.graph."), i["target"].get("groupId"))
+        for i in items
+    ]

@@ -7,25 +7,11 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 import pytest
-from emulator_helpers import TOKEN_HEADERS, device, dynamic_group_body
+from emulator_helpers import TOKEN_HEADERS, assert_graph_error, device, dynamic_group_body
 
 from graph_emulator import Emulator
 
 DEVICES = "/deviceManagement/windowsAutopilotDeviceIdentities"
-GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
-
-
-def assert_graph_error(response: httpx.Response, status: int, code: str) -> dict[str, str]:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/json")
-    assert GUID.match(response.headers["request-id"])
-    error = response.json()["error"]
-    assert error["code"] == code
-    assert error["message"]
-    inner = error["innerError"]
-    assert inner["request-id"] == response.headers["request-id"]
-    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\Z", inner["date"])
-    return error
 
 
 # --- authentication, permissions, unknown paths ---
@@ -44,6 +30,28 @@ def test_client_request_id_is_echoed(emulator: Emulator, client: httpx.Client) -
     error = assert_graph_error(response, 400, "BadRequest")
     assert error["message"] == "Resource not found for the segment 'nothing'."
     assert error["innerError"]["client-request-id"] == "abc-123"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("path", "segment"),
+    [
+        ("/v1.0/nothing", "nothing"),
+        ("/v1.0/deviceManagement/managedDevices", "managedDevices"),
+        (
+            "/v1.0/deviceManagement/windowsAutopilotDeploymentProfiles/x/assignments",
+            "windowsAutopilotDeploymentProfiles",
+        ),
+        ("/v1.0/groups/00000000-0000-4000-8000-000000000001/members", "members"),
+        ("/beta/groups", "groups"),
+    ],
+)
+def test_an_unknown_path_names_the_first_segment_no_route_knows(
+    emulator: Emulator, path: str, segment: str
+) -> None:
+    url = f"http://127.0.0.1:{emulator.port}{path}"
+    error = assert_graph_error(httpx.get(url, headers=TOKEN_HEADERS), 400, "BadRequest")
+    assert error["message"] == f"Resource not found for the segment '{segment}'."
+    assert emulator.requests[-1].path == path
 
 
 @pytest.mark.parametrize(

@@ -68,6 +68,48 @@ def test_the_sample_tenant_loads_and_matches_its_recorded_command() -> None:
         rules = [g["membershipRule"] for g in emulator.groups()]
         assert '(device.devicePhysicalIDs -any (_ -eq "[OrderId]:SALES-UD"))' in rules
         assert 'device.devicePhysicalIDs -any _ -startsWith "[ZTDid]"' in rules
+        assert [p["displayName"] for p in emulator.autopilot_profiles()] == [
+            "User-driven Entra join",
+            "Lab test profile",
+        ]
+        assert len(emulator.enrollment_configurations()) == 7  # 4 defaults, 2 ESPs, a limit
+
+
+def test_a_generated_tenant_has_the_intune_objects_the_app_meets(tenant: dict) -> None:  # type: ignore[type-arg]
+    with Emulator(tenant) as emulator:
+        profiles = {p["displayName"]: p for p in emulator.autopilot_profiles()}
+        configurations = {c["displayName"]: c for c in emulator.enrollment_configurations()}
+        pilot = next(g for g in emulator.groups() if g["displayName"] == "Pilot devices")
+        esp = configurations["ESP - User-driven"]
+        admins = emulator.esp_assignments(esp["id"])
+
+    assert set(profiles) == {"User-driven Entra join", "Lab test profile"}
+    assert all(not emulator.profile_assignments(p["id"]) for p in profiles.values())
+    assert esp["@odata.type"] == "#microsoft.graph.windows10EnrollmentCompletionPageConfiguration"
+    assert configurations["ESP - Lab test"]["priority"] == 2
+    assert configurations["All users and all devices"]["priority"] == 0
+    assert configurations["Ten devices per user"]["limit"] == 10
+    assert not pilot["membershipRule"]  # a static group an admin made by hand
+    assert [a["target"]["groupId"] for a in admins] == [pilot["id"]]
+
+
+def test_scenario_profiles_add_a_profile_and_an_esp_for_every_other_scenario() -> None:
+    plain = generate_tenant(20, 6, seed=4)
+    more = generate_tenant(20, 6, seed=4, scenario_profiles=True)
+
+    names = [p["displayName"] for p in more["autopilotProfiles"]]
+    assert names == [p["displayName"] for p in plain["autopilotProfiles"]] + [
+        "Hybrid Entra join",
+        "Self-deploying",
+        "Pre-provisioning",
+    ]
+    hybrid = more["autopilotProfiles"][2]
+    assert hybrid["@odata.type"].endswith("activeDirectoryWindowsAutopilotDeploymentProfile")
+    esps = [c["displayName"] for c in more["enrollmentConfigurations"]]
+    assert {"ESP - Hybrid join", "ESP - Self-deploying", "ESP - Pre-provisioning"} <= set(esps)
+    assert more["devices"] == plain["devices"] and more["groups"] == plain["groups"]
+    with Emulator(more) as emulator:
+        assert len(emulator.autopilot_profiles()) == 5
 
 
 @pytest.fixture
@@ -110,23 +152,12 @@ def test_serve_prints_its_base_url_and_serves_the_tenant(served: str) -> None:
     assert body["@odata.nextLink"].startswith(served)
 
 
-def test_generate_writes_a_tenant_to_stdout() -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "graph_emulator",
-            "generate",
-            "--devices",
-            "10",
-            "--tags",
-            "3",
-            "--seed",
-            "2",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert json.loads(result.stdout) == generate_tenant(10, 3, seed=2)
+@pytest.mark.parametrize("scenario_profiles", [False, True])
+def test_generate_writes_a_tenant_to_stdout(scenario_profiles: bool) -> None:
+    command = [sys.executable, "-m", "graph_emulator", "generate"]
+    command += ["--devices", "10", "--tags", "3", "--seed", "2"]
+    if scenario_profiles:
+        command.append("--scenario-profiles")
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
+    expected = generate_tenant(10, 3, seed=2, scenario_profiles=scenario_profiles)
+    assert json.loads(result.stdout) == expected

@@ -2,47 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine
-from typing import Any, TypeVar
-
 import pytest
 from emulator_helpers import device
 from kiota_abstractions.api_error import APIError
-from kiota_abstractions.authentication import AuthenticationProvider
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.headers_collection import HeadersCollection
-from kiota_abstractions.request_information import RequestInformation
-from kiota_http.middleware.options import RetryHandlerOption
-from msgraph import GraphRequestAdapter, GraphServiceClient
 from msgraph.generated.groups.groups_request_builder import GroupsRequestBuilder
 from msgraph.generated.models.group import Group
-from msgraph_core import GraphClientFactory
+from sdk_helpers import graph_client, no_retry, run
 
 from graph_emulator import Emulator
-
-T = TypeVar("T")
-
-
-class FixedToken(AuthenticationProvider):
-    """Adds the development bearer token the emulator accepts."""
-
-    async def authenticate_request(
-        self, request: RequestInformation, additional_authentication_context: Any = None
-    ) -> None:
-        request.headers.add("Authorization", "Bearer test-token")
-
-
-def graph_client(emulator: Emulator) -> GraphServiceClient:
-    adapter = GraphRequestAdapter(
-        FixedToken(), client=GraphClientFactory.create_with_default_middleware()
-    )
-    adapter.base_url = emulator.base_url
-    return GraphServiceClient(request_adapter=adapter)
-
-
-def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coroutine)
 
 
 def group_body(tag: str) -> Group:
@@ -55,15 +24,6 @@ def group_body(tag: str) -> Group:
         membership_rule=f'(device.devicePhysicalIds -any (_ -eq "[OrderID]:{tag}"))',
         membership_rule_processing_state="On",
     )
-
-
-def no_retry(**headers: str) -> RequestConfiguration[Any]:
-    config: RequestConfiguration[Any] = RequestConfiguration(
-        headers=HeadersCollection(), options=[RetryHandlerOption(max_retries=0)]
-    )
-    for name, value in headers.items():
-        config.headers.add(name, value)
-    return config
 
 
 def test_sdk_lists_devices_across_pages(emulator: Emulator) -> None:

@@ -22,12 +22,14 @@ from azure.core.credentials import AccessToken
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueServiceClient
 
-from shared.core.permissions import REQUIRED_ROLES
+from shared.config.catalogue_file import load_catalogue
+from shared.core.permissions import required_roles
 from shared.core.preflight import Checklist
 from shared.shell.cli import main
 from shared.shell.doctor import PROBE_PREFIX, run_doctor
 from tests.conftest import device
 
+REQUIRED_ROLES = required_roles(load_catalogue())  # the shipped catalogue's
 WRITES = {"POST", "PATCH", "PUT", "DELETE"}
 IDENTITY = "6c1f5b7e-0d6a-4f0e-9a57-2d3c9e4b8f11"  # the object id an app-only token carries
 
@@ -129,6 +131,23 @@ def test_an_app_only_token_without_a_permission_fails_naming_it_and_the_grant(
     token = failed(checklist)["a token for Microsoft Graph"]
     assert f"its roles lack {missing}" in token
     assert f"grant-permissions --identity {IDENTITY}" in token
+
+
+def test_when_a_scenario_assigns_the_token_must_hold_the_read_write_device_permission(
+    emulator, env
+):
+    from pathlib import Path
+
+    assigning = Path(__file__).parents[2] / "graph_emulator" / "samples" / "sample-scenarios.json"
+    settings = {**env, "SCENARIO_FILE": str(assigning)}
+    needed = required_roles(load_catalogue(assigning))
+    assert "DeviceManagementServiceConfig.ReadWrite.All" in needed
+    granted = ["DeviceManagementServiceConfig.Read.All", "Group.ReadWrite.All"]
+
+    checklist = doctor(settings, AppOnlyCredential(granted))
+
+    token = failed(checklist)["a token for Microsoft Graph"]
+    assert "its roles lack DeviceManagementServiceConfig.ReadWrite.All" in token
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,8 @@ import pytest
 
 from graph_emulator import Emulator
 from graph_emulator.service_principals import GRAPH_APP_ROLES, GRAPH_SP_ID
+from shared.config.catalogue_file import SHIPPED_CATALOGUE
+from shared.core.permissions import required_roles
 from shared.graph.gateway import GraphGateway
 from shared.graph.principals import RoleAssignment
 from shared.shell import cli
@@ -126,7 +128,7 @@ def test_graphs_already_exists_answer_to_a_racing_grant_counts_as_success(tenant
 
     async def run() -> Any:
         async with StaleReads.from_settings(settings) as gateway:
-            return await grant_permissions(gateway, MI_ID)
+            return await grant_permissions(gateway, MI_ID, required_roles(settings.catalogue))
 
     report = asyncio.run(run())
 
@@ -234,3 +236,22 @@ def test_the_identity_is_required(capsys):
 
     assert exit_info.value.code == 2
     assert "--identity" in capsys.readouterr().err
+
+
+def test_when_a_scenario_names_a_profile_the_identity_gets_readwrite_instead_of_read(
+    tenant, monkeypatch, tmp_path
+):
+    catalogue = json.loads(SHIPPED_CATALOGUE.read_text(encoding="utf-8"))
+    catalogue["scenarios"][0]["enrollmentStatusPage"] = "ESP - User-driven"
+    path = tmp_path / "scenarios.json"
+    path.write_text(json.dumps(catalogue), encoding="utf-8")
+    monkeypatch.setenv("SCENARIO_FILE", str(path))
+
+    code, out = grant("--identity", MI_ID)
+
+    assert code == 0, out
+    assert held_roles(tenant) == {
+        GRAPH_APP_ROLES["DeviceManagementServiceConfig.ReadWrite.All"],
+        GRAPH_APP_ROLES["Group.ReadWrite.All"],
+    }
+    assert "assigned  DeviceManagementServiceConfig.ReadWrite.All" in out

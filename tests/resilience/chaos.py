@@ -20,15 +20,19 @@ import contextlib
 import json
 import os
 import sys
+import tempfile
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from graph_emulator import FAULT_KINDS, Emulator, ManualClock
 from local_runner import Azurite, InvocationOutcome
+from shared.config.catalogue_file import SHIPPED_CATALOGUE
 from shared.config.settings import Settings
 from shared.core.naming import fold, unique_name
 from shared.core.rules import ALL_DEVICES_RULE, Kind, build_rule, parse_target
@@ -36,7 +40,7 @@ from shared.shell.reconcile import run_reconcile
 from tests.queue_app import QueueApp
 from tests.resilience.checks import single_comparison
 
-BOTH_PERMISSIONS = ["DeviceManagementServiceConfig.Read.All", "Group.ReadWrite.All"]
+BOTH_PERMISSIONS = ["DeviceManagementServiceConfig.ReadWrite.All", "Group.ReadWrite.All"]
 DEADLINE_SECONDS = 900.0  # a bound on waiting, never an expectation of speed
 SUFFIXES = {
     "UD": "user-driven",
@@ -89,6 +93,43 @@ def request_for(index: int, tags: list[str]) -> dict[str, Any]:
     }
 
 
+# The scenarios' targets: two scenarios share one ESP, so their writers meet at its lock; an
+# admin's own assignment sits on it from the start; one scenario has a profile and no ESP.
+TARGETS = {
+    "user-driven": {"autopilotProfile": "Chaos UD", "enrollmentStatusPage": "Chaos ESP"},
+    "self-deploying": {"autopilotProfile": "Chaos SD", "enrollmentStatusPage": "Chaos ESP"},
+    "user-driven-hybrid": {"autopilotProfile": "Chaos HYB"},
+}
+ADMIN_GROUP = "Admin pilot"
+
+
+def write_catalogue(folder: Path) -> Path:
+    document = json.loads(SHIPPED_CATALOGUE.read_text(encoding="utf-8"))
+    for scenario in document["scenarios"]:
+        scenario.update(TARGETS.get(scenario["key"], {}))
+    path = folder / "chaos-scenarios.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def seed_targets(emu: Emulator) -> dict[str, str]:
+    """The profiles and the ESP the catalogue names (fresh ids: the ledger is keyed by them),
+    and the admin's assignment on the ESP. Returns name -> id."""
+    ids: dict[str, str] = {}
+    for name in sorted({t["autopilotProfile"] for t in TARGETS.values()}):
+        ids[name] = emu.add_autopilot_profile({"id": str(uuid.uuid4()), "displayName": name})["id"]
+    admin = emu.add_group({"displayName": ADMIN_GROUP, "mailNickname": "adminpilot"})
+    esp = emu.add_enrollment_configuration(
+        {
+            "id": f"{uuid.uuid4()}_Windows10EnrollmentCompletionPageConfiguration",
+            "displayName": "Chaos ESP",
+            "assignments": [admin["id"]],
+        }
+    )
+    ids["Chaos ESP"], ids[ADMIN_GROUP] = esp["id"], admin["id"]
+    return ids
+
+
 def run(profile: Profile, azurite: Azurite) -> dict[str, Any]:
     """Run the chaos profile; return its figures and the problems found (empty when all held)."""
     started = time.monotonic()
@@ -103,8 +144,12 @@ def run(profile: Profile, azurite: Azurite) -> dict[str, Any]:
         for i in range(profile.tags * 3)
     ]
     tenant = {"grantedPermissions": BOTH_PERMISSIONS, "devices": devices, "groups": []}
-    with Emulator(tenant=tenant, lag_seconds=profile.lag_seconds, clock=clock) as emu:
-        env = {"MAX_NEW_GROUPS_PER_RUN": "500"}
+    with (
+        Emulator(tenant=tenant, lag_seconds=profile.lag_seconds, clock=clock) as emu,
+        tempfile.TemporaryDirectory() as folder,
+    ):
+        ids = seed_targets(emu)
+        env = {"MAX_NEW_GROUPS_PER_RUN": "500", "SCENARIO_FILE": str(write_catalogue(Path(folder)))}
         with QueueApp.start(azurite.connection_string, emu.base_url, **env) as app:
             emu.faults.set_rate(
                 profile.fault_rate, kinds=FAULT_KINDS, seed=profile.seed, latency_seconds=0.05
@@ -130,10 +175,12 @@ def run(profile: Profile, azurite: Azurite) -> dict[str, Any]:
                 {
                     "GRAPH_BASE_URL": emu.base_url,
                     "GRAPH_RETRY_DELAY_SECONDS": "0",
-                    "MAX_NEW_GROUPS_PER_RUN": "500",
+                    "AzureWebJobsStorage": azurite.connection_string,
+                    **env,
                 }
             )
             leftover = _converged_plan(settings, deadline=profile.lag_seconds + 60)
+            assignments_left = _converged_assignments(settings, clock, profile.lag_seconds)
             results, poison = app.results(), app.poison()
             pending = sum(app.host.pending().values())
             return _figures(
@@ -148,6 +195,7 @@ def run(profile: Profile, azurite: Azurite) -> dict[str, Any]:
                 emu,
                 injected,
                 leftover,
+                _assignment_figures(emu, ids, results, assignments_left),
                 time.monotonic() - started,
             )
 
@@ -209,6 +257,45 @@ def _converged_plan(settings: Settings, deadline: float) -> dict[str, int]:
         time.sleep(0.2)
 
 
+def _converged_assignments(
+    settings: Settings, clock: ManualClock | None, lag_seconds: float
+) -> dict[str, int]:
+    """The next timer tick, faults off, then what a plan still finds to assign. A run may leave a
+    group's assignments for the next one (its id unknown while Graph's reads lag: deferred)."""
+    asyncio.run(run_reconcile(settings, apply=True))
+    if clock is not None:
+        clock.advance(lag_seconds)
+    else:
+        time.sleep(lag_seconds)
+    totals = asyncio.run(run_reconcile(settings, apply=False)).assignment_totals()
+    return {action: totals[action] for action in ("assign", "repair", "drift", "skip", "failed")}
+
+
+def _assignment_figures(
+    emu: Emulator,
+    ids: dict[str, str],
+    results: list[dict[str, Any]],
+    left: dict[str, int],
+) -> dict[str, Any]:
+    esp = [a["target"].get("groupId") for a in emu.esp_assignments(ids["Chaos ESP"])]
+    statuses: Counter[str] = Counter(
+        a["status"] for r in results for a in (r.get("assignments") or {}).values()
+    )
+    return {
+        "espWrites": sum(r.path.endswith("/assign") for r in emu.requests),
+        "profilePosts": sum(
+            r.method == "POST" and r.path.endswith("/assignments") for r in emu.requests
+        ),
+        "removedByAnEspWrite": len(emu.esp_assignments_removed),
+        "duplicateProfileAssignments": len(emu.duplicate_profile_assignments()),
+        "groupsOnSeveralProfiles": len(emu.groups_on_several_profiles()),
+        "adminAssignmentKept": ids[ADMIN_GROUP] in esp,
+        "espAssignments": len(esp),
+        "requestStatuses": dict(sorted(statuses.items())),
+        "leftAfterNextRun": left,
+    }
+
+
 def _figures(
     profile: Profile,
     tags: list[str],
@@ -221,9 +308,18 @@ def _figures(
     emu: Emulator,
     injected: dict[str, int],
     leftover: dict[str, int],
+    assignments: dict[str, Any],
     seconds: float,
 ) -> dict[str, Any]:
     problems: list[str] = []
+    if assignments["removedByAnEspWrite"]:
+        problems.append(f"ESP writes removed {emu.esp_assignments_removed[:5]}")
+    if assignments["duplicateProfileAssignments"] or assignments["groupsOnSeveralProfiles"]:
+        problems.append(f"profile assignments duplicated or doubled: {assignments}")
+    if not assignments["adminAssignmentKept"]:
+        problems.append("the admin's own ESP assignment is gone")
+    if any(assignments["leftAfterNextRun"].values()):
+        problems.append(f"assignments left after the next run: {assignments['leftAfterNextRun']}")
     sent_ids = [d["requestId"] for d in documents]
     answered = Counter(r["requestId"] for r in results)
     twice = sorted(i for i, n in answered.items() if n > 1)
@@ -254,6 +350,8 @@ def _figures(
     targets: Counter[tuple[str, str]] = Counter()
     non_canonical = []
     for group in groups:
+        if group["displayName"] == ADMIN_GROUP:  # the admin's static group on the ESP
+            continue
         rule = group.get("membershipRule") or ""
         target = parse_target(rule)
         if target is None:
@@ -295,6 +393,7 @@ def _figures(
             "ok": sum(t.status == "succeeded" for t in timers),
             "failed": sum(t.status != "succeeded" for t in timers),
         },
+        "timerErrors": sorted({(t.error or "")[:300] for t in timers if t.status != "succeeded"}),
         "requests": len(documents),
         "invocations": dict(sorted(invocations.items())),
         "results": dict(sorted(Counter(r["status"] for r in results).items())),
@@ -305,6 +404,7 @@ def _figures(
         "duplicateGroups": len(duplicate_keys) + len(duplicate_targets),
         "nonCanonicalRules": len(non_canonical),
         "cleanPlanAfterRun": leftover,
+        "assignments": assignments,
         "seconds": round(seconds, 1),
         "problems": problems,
     }
@@ -324,6 +424,12 @@ def describe(figures: dict[str, Any]) -> str:
         f"  groups: {figures['groups']}; duplicates: {figures['duplicateGroups']}; "
         f"rules not canonical: {figures['nonCanonicalRules']}; "
         f"clean plan afterwards: {figures['cleanPlanAfterRun']}",
+        "  assignments: {espWrites} ESP writes and {profilePosts} profile POSTs; removed by an "
+        "ESP write: {removedByAnEspWrite}; duplicated: {duplicateProfileAssignments}; groups on "
+        "several profiles: {groupsOnSeveralProfiles}; admin's kept: {adminAssignmentKept}; "
+        "request statuses: {requestStatuses}; left after the next run: {leftAfterNextRun}".format(
+            **figures["assignments"]
+        ),
         f"  problems: {figures['problems'] or 'none'}  ({figures['seconds']} s)",
     ]
     return "\n".join(lines)

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
+
+from jsonschema import Draft202012Validator
 
 from graph_emulator import comparisons, parse_rule
 from shared.core.naming import fold
 from shared.core.rules import PREFIXES, Kind
 
 ACCEPTED = ("created", "exists", "updated")
+RESULT_SCHEMA = Draft202012Validator(
+    json.loads(
+        (Path(__file__).resolve().parents[2] / "schemas" / "result-v1.schema.json").read_text()
+    )
+)
 
 
 def single_comparison(rule: str) -> tuple[str, str]:
@@ -37,7 +45,9 @@ def check_rule_targets(rule: str, kind: Kind, value: str, *, exact: bool) -> Non
 
 
 def check_answer(body: bytes, answer: dict[str, Any]) -> None:
-    """A result is rejected with reasons, failed with reasons, or names a group on its value."""
+    """A result is valid by the published schema, and is rejected with reasons, failed with
+    reasons, or names a group on its value."""
+    assert not list(RESULT_SCHEMA.iter_errors(answer)), answer
     assert answer["version"] == 1
     status = answer["status"]
     if status in ("rejected", "failed"):

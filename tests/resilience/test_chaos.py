@@ -1,6 +1,7 @@
 """The chaos run (see chaos.py): under faults of every kind, replication lag and overlapping
 runs, exactly one group per key, canonical rules, every request answered exactly once, failures
-kept in the poison queue, nothing lost. ``pytest --long`` runs the issue's full numbers.
+kept in the poison queue, nothing lost; and no profile or ESP assignment lost (not even for a
+moment), duplicated, or doubled onto a second profile. ``pytest --long`` runs the full numbers.
 """
 
 from __future__ import annotations
@@ -21,3 +22,9 @@ def test_chaos_loses_nothing_and_duplicates_nothing(azurite, long_profile):
     assert figures["poison"] == figures["results"].get("failed", 0)
     injected = figures["faultsInjected"]
     assert set(injected) == set(chaos.FAULT_KINDS), injected  # every kind was really injected
+    assignments = figures["assignments"]
+    assert assignments["removedByAnEspWrite"] == 0  # not even for a moment
+    assert assignments["duplicateProfileAssignments"] == 0
+    assert assignments["groupsOnSeveralProfiles"] == 0
+    assert assignments["adminAssignmentKept"]
+    assert assignments["espWrites"] > 0 and assignments["profilePosts"] > 0  # writers did meet

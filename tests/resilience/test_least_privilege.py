@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from tests.assign_tenant import make_tenant
 from tests.conftest import device
 from tests.queue_app import QueueApp
 
@@ -66,3 +67,50 @@ def test_a_weaker_group_permission_is_named_as_the_one_to_grant(azurite, emulato
     timer, results, poison, _ = run_the_whole_job(azurite, emulator, granted)
     assert timer.status == "failed" and GROUPS in (timer.error or "")
     assert [r["status"] for r in results] == ["failed"] and len(poison) == 1
+
+
+# --- when a scenario names an Autopilot profile and an ESP ----------------------------------
+
+DEVICES_WRITE = "DeviceManagementServiceConfig.ReadWrite.All"
+
+
+def run_the_assigning_job(azurite, emulator, tmp_path, permissions: list[str]):
+    tenant = make_tenant(emulator, azurite.connection_string, tmp_path)
+    emulator.set_permissions(permissions)
+    emulator.add_devices([device("SALES-UD")])
+    request = {"requestId": "INC-2", "scenario": "user-driven", "groupTag": "NEW-UD"}
+    env = {**tenant.env(), "GRAPH_MAX_RETRIES": "0"}
+    with QueueApp.start(azurite.connection_string, emulator.base_url, **env) as app:
+        timer = app.host.fire_timer()
+        app.send(request)
+        app.host.drain(timeout=60)
+        return tenant, timer, app.results(), app.poison(), request
+
+
+def test_with_readwrite_instead_of_read_the_whole_job_and_its_assignments_are_done(
+    azurite, emulator, tmp_path
+):
+    tenant, timer, results, poison, _ = run_the_assigning_job(
+        azurite, emulator, tmp_path, [DEVICES_WRITE, GROUPS]
+    )
+
+    assert timer.status == "succeeded", timer.error
+    [result] = results
+    assert result["status"] == "created" and poison == []
+    statuses = {kind: a["status"] for kind, a in result["assignments"].items()}
+    assert statuses == {"autopilotProfile": "assigned", "enrollmentStatusPage": "assigned"}
+    assert len(tenant.profile_groups()) == 2  # SALES-UD's group and NEW-UD's
+
+
+def test_without_readwrite_assignments_stop_naming_it_and_the_request_is_kept(
+    azurite, emulator, tmp_path
+):
+    tenant, timer, results, poison, request = run_the_assigning_job(
+        azurite, emulator, tmp_path, [DEVICES, GROUPS]
+    )
+
+    assert timer.status == "failed" and DEVICES_WRITE in (timer.error or "")
+    [result] = results
+    assert result["status"] == "failed" and DEVICES_WRITE in result["errors"][0]["message"]
+    assert [json.loads(body) for body in poison] == [request]
+    assert tenant.profile_groups() == [] and tenant.esp_groups() == [tenant.pilot_group]

@@ -294,3 +294,48 @@ def test_a_catalogue_file_that_cannot_be_used_is_refused_naming_the_file(
         load_catalogue(path)
     assert str(path) in str(raised.value)
     assert words in str(raised.value)
+
+
+# --- a scenario's Autopilot profile and Enrollment Status Page -----------------------------
+
+
+def test_a_scenario_may_name_a_profile_and_an_esp_and_only_their_form_is_checked() -> None:
+    raw = document()
+    raw["scenarios"][0].update(
+        {"autopilotProfile": "  UD profile ", "enrollmentStatusPage": "0f1e-any-id-form"}
+    )
+
+    catalogue = parse_catalogue(raw)
+
+    first, second = catalogue.scenarios
+    assert (first.autopilot_profile, first.enrollment_status_page) == (
+        "UD profile",
+        "0f1e-any-id-form",
+    )
+    assert (second.autopilot_profile, second.enrollment_status_page) == (None, None)
+    assert catalogue.assigns and catalogue.names_profiles and catalogue.names_esps
+
+
+def test_a_catalogue_naming_no_targets_does_not_assign() -> None:
+    catalogue = load_catalogue()
+    assert not catalogue.assigns and not catalogue.names_profiles and not catalogue.names_esps
+
+
+@pytest.mark.parametrize("field", ["autopilotProfile", "enrollmentStatusPage"])
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("", "non-empty string"),
+        ("   ", "non-empty string"),
+        (7, "non-empty string"),
+        (None, "non-empty string"),
+        ("ESP\nnext line", "control characters"),
+    ],
+)
+def test_a_profile_or_esp_that_is_not_a_usable_name_is_refused_naming_the_field(
+    field: str, value: Any, words: str
+) -> None:
+    raw = document()
+    raw["scenarios"][1][field] = value
+    with pytest.raises(CatalogueError, match=f"scenario 'second'.{field}: must .*{words}"):
+        parse_catalogue(raw)

@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from shared.core.permissions import REQUIRED_ROLES
+from shared.config.catalogue_file import load_catalogue
+from shared.core.permissions import required_roles
 from shared.core.preflight import (
     NOT_CHECKED,
     Check,
@@ -19,6 +20,8 @@ from shared.core.preflight import (
     token_claims,
 )
 from shared.shell import doctor
+
+REQUIRED_ROLES = required_roles(load_catalogue())  # the shipped catalogue's
 
 
 def jwt(payload: bytes) -> str:

@@ -227,6 +227,39 @@ def test_a_good_scenario_file_is_used(tmp_path: Path) -> None:
     assert settings.catalogue.keys() == ("user-driven",)
 
 
+def catalogue_naming_a_profile(tmp_path: Path) -> Path:
+    path = tmp_path / "scenarios.json"
+    document = json.loads(SHIPPED_CATALOGUE.read_text(encoding="utf-8"))
+    document["scenarios"][0]["autopilotProfile"] = "User-driven profile"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("base", "beta"),
+    [
+        ("https://graph.microsoft.com/v1.0", "https://graph.microsoft.com/beta"),
+        ("https://graph.microsoft.us/v1.0/", "https://graph.microsoft.us/beta"),
+        ("http://127.0.0.1:8123/v1.0", "http://127.0.0.1:8123/beta"),
+    ],
+)
+def test_graph_beta_is_the_base_url_with_beta_for_its_version(
+    tmp_path: Path, base: str, beta: str
+) -> None:
+    env = {"GRAPH_BASE_URL": base, "SCENARIO_FILE": str(catalogue_naming_a_profile(tmp_path))}
+    assert Settings.from_env(env).graph_beta_url == beta
+
+
+def test_a_base_url_without_its_version_is_refused_only_when_a_scenario_names_a_profile(
+    tmp_path: Path,
+) -> None:
+    odd = {"GRAPH_BASE_URL": "https://graph.example.test/api"}
+    assert Settings.from_env(odd).graph_base_url == "https://graph.example.test/api"
+    with pytest.raises(SettingsError, match=r"GRAPH_BASE_URL: must end with /v1\.0") as raised:
+        Settings.from_env({**odd, "SCENARIO_FILE": str(catalogue_naming_a_profile(tmp_path))})
+    assert raised.value.name == "GRAPH_BASE_URL"
+
+
 @pytest.mark.parametrize(
     ("host", "loopback"),
     [
@@ -275,7 +308,10 @@ def test_a_loopback_graph_url_is_known_as_loopback() -> None:
         ),
         pytest.param(
             {"AzureWebJobsStorage__accountName": "acct123"},
-            StorageConnection(queue_service_uri="https://acct123.queue.core.windows.net"),
+            StorageConnection(
+                queue_service_uri="https://acct123.queue.core.windows.net",
+                blob_service_uri="https://acct123.blob.core.windows.net",
+            ),
             id="account name",
         ),
         pytest.param(
@@ -293,7 +329,10 @@ def test_a_loopback_graph_url_is_known_as_loopback() -> None:
                 "AzureWebJobsStorage__queueServiceUri": "https://uri.queue.core.windows.net",
                 "AzureWebJobsStorage__accountName": "other",
             },
-            StorageConnection(queue_service_uri="https://uri.queue.core.windows.net"),
+            StorageConnection(
+                queue_service_uri="https://uri.queue.core.windows.net",
+                blob_service_uri="https://other.blob.core.windows.net",
+            ),
             id="queue service uri wins over account name",
         ),
         pytest.param(
@@ -307,9 +346,22 @@ def test_a_loopback_graph_url_is_known_as_loopback() -> None:
                 "AzureWebJobsStorage__clientId": "client-1",
             },
             StorageConnection(
-                queue_service_uri="https://acct123.queue.core.windows.net", client_id="client-1"
+                queue_service_uri="https://acct123.queue.core.windows.net",
+                blob_service_uri="https://acct123.blob.core.windows.net",
+                client_id="client-1",
             ),
             id="user-assigned identity",
+        ),
+        pytest.param(
+            {
+                "AzureWebJobsStorage__queueServiceUri": "https://q.queue.core.windows.net",
+                "AzureWebJobsStorage__blobServiceUri": "https://b.blob.core.windows.net/",
+            },
+            StorageConnection(
+                queue_service_uri="https://q.queue.core.windows.net",
+                blob_service_uri="https://b.blob.core.windows.net",
+            ),
+            id="blob service uri for the assignment locks",
         ),
         pytest.param(
             {

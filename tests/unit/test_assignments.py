@@ -1,0 +1,246 @@
+"""The assignment half of the plan: which group goes on which profile and ESP. Pure, by tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.core.assignments import (
+    AssignAction,
+    AssignmentKind,
+    IntuneObject,
+    IntuneView,
+    TargetHistory,
+    named_targets,
+    resolve,
+)
+from shared.core.catalogue import parse_catalogue
+from shared.core.model import Action
+from shared.core.naming import unique_name
+from shared.core.planner import Wanted, WantedGroup, plan_values
+from shared.core.rules import Kind, build_rule
+from tests.unit.test_planner import handmade, managed
+
+PROFILE = IntuneObject("p-ud", "User-driven profile")
+OTHER_PROFILE = IntuneObject("p-kiosk", "Kiosk profile")
+ESP = IntuneObject("e-ud", "ESP - User-driven")
+DEFAULT_ESP = IntuneObject(
+    "t_DefaultWindows10EnrollmentCompletionPageConfiguration",
+    "All users and all devices",
+    default=True,
+)
+PROFILE_KIND, ESP_KIND = AssignmentKind.PROFILE, AssignmentKind.ESP
+
+
+def catalogue(
+    ud_profile: str | None = "User-driven profile",
+    ud_esp: str | None = "ESP - User-driven",
+    sd_profile: str | None = "Kiosk profile",
+):
+    def scenario(key: str, patterns: list[str], profile: str | None, esp: str | None) -> dict:
+        document = {
+            "key": key,
+            "label": key,
+            "displayName": {"tag": key + " {value}", "purchaseOrder": key + " PO {value}"},
+            "tagPatterns": patterns,
+        }
+        if profile:
+            document["autopilotProfile"] = profile
+        if esp:
+            document["enrollmentStatusPage"] = esp
+        return document
+
+    return parse_catalogue(
+        {
+            "version": 1,
+            "defaultScenario": None,
+            "scenarios": [
+                scenario("user-driven", ["*-UD"], ud_profile, ud_esp),
+                scenario("self-deploying", ["*-SD"], sd_profile, None),
+                scenario("pre-provisioning", ["*-PP"], None, None),
+            ],
+        }
+    )
+
+
+def view(
+    assigned: dict[str, set[str]] | None = None,
+    history: dict[str, TargetHistory] | None = None,
+    profiles: tuple[IntuneObject, ...] = (PROFILE, OTHER_PROFILE),
+    esps: tuple[IntuneObject, ...] = (ESP, DEFAULT_ESP),
+) -> IntuneView:
+    return IntuneView(
+        {PROFILE_KIND: profiles, ESP_KIND: esps},
+        {target: frozenset(groups) for target, groups in (assigned or {}).items()},
+        history or {},
+    )
+
+
+def plan_for(
+    groups, *tags: str, intune: IntuneView | None = None, policy: str = "report", cat=None
+):
+    wanted = Wanted(cat or catalogue(), drift_policy=policy, all_devices_group=True)
+    targets = [WantedGroup(Kind.ALL_DEVICES, "")] + [WantedGroup(Kind.TAG, t) for t in tags]
+    return plan_values(targets, groups, wanted, intune=intune or view())
+
+
+def group(tag: str, scenario: str = "user-driven") -> object:
+    return managed(Kind.TAG, tag, scenario=scenario, group_id=f"g-{tag}")
+
+
+def actions(plan) -> list[tuple[str, str, str]]:
+    return [(a.kind.value, a.group_name.split()[-1], a.action.value) for a in plan.assignments]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("User-driven profile", PROFILE),
+        ("user-DRIVEN profile", PROFILE),
+        ("p-ud", PROFILE),
+        ("P-UD", PROFILE),
+    ],
+)
+def test_a_profile_is_named_by_its_display_name_in_any_case_or_by_its_id(name, expected):
+    assert resolve(PROFILE_KIND, name, [PROFILE, OTHER_PROFILE]) == expected
+
+
+@pytest.mark.parametrize(
+    ("objects", "name", "words"),
+    [
+        ([PROFILE], "Nope", "matches none of the tenant's 1"),
+        ([PROFILE, IntuneObject("p-2", "user-driven PROFILE")], "User-driven profile", "matches 2"),
+        ([ESP, DEFAULT_ESP], "All users and all devices", "default Enrollment Status Page"),
+        ([ESP, DEFAULT_ESP], DEFAULT_ESP.id, "default Enrollment Status Page"),
+    ],
+    ids=["no match", "two matches", "default ESP by name", "default ESP by id"],
+)
+def test_a_name_that_matches_nothing_several_objects_or_the_default_esp_is_refused(
+    objects, name, words
+):
+    problem = resolve(ESP_KIND if "default" in words else PROFILE_KIND, name, objects)
+    assert isinstance(problem, str) and words in problem
+
+
+def test_an_id_wins_over_a_display_name_that_happens_to_equal_it():
+    trap = IntuneObject("x", "p-ud")
+    assert resolve(PROFILE_KIND, "p-ud", [trap, PROFILE]) == PROFILE
+
+
+def test_the_catalogue_names_its_targets_by_kind():
+    assert named_targets(catalogue()) == {
+        PROFILE_KIND: {"User-driven profile", "Kiosk profile"},
+        ESP_KIND: {"ESP - User-driven"},
+    }
+    assert named_targets(catalogue(None, None, None)) == {}
+
+
+def test_a_new_group_of_a_configured_scenario_is_assigned_to_its_profile_and_esp_once_created():
+    plan = plan_for([], "SALES-UD")
+
+    [profile, esp] = plan.assignments
+    assert plan.entries[profile.group_entry].action is Action.CREATE
+    assert (profile.kind, profile.action, profile.target_id) == (
+        PROFILE_KIND,
+        AssignAction.ASSIGN,
+        "p-ud",
+    )
+    assert (esp.kind, esp.action, esp.target_id) == (ESP_KIND, AssignAction.ASSIGN, "e-ud")
+    assert profile.group_id is None and "once created" in profile.reason
+
+
+def test_groups_of_scenarios_without_targets_the_all_devices_group_and_skipped_values_get_none():
+    plan = plan_for([], "LAB-PP", "ODD-TAG", "A`B-UD")
+
+    assert plan.assignments == ()
+
+
+def test_a_group_already_on_its_targets_is_unchanged_and_a_missing_one_is_assigned():
+    groups = [group("SALES-UD"), group("HR-UD")]
+    intune = view({"p-ud": {"g-SALES-UD"}, "e-ud": {"g-SALES-UD"}})
+
+    plan = plan_for(groups, "SALES-UD", "HR-UD", intune=intune)
+
+    assert actions(plan) == [
+        ("autopilotProfile", "SALES-UD", "unchanged"),
+        ("enrollmentStatusPage", "SALES-UD", "unchanged"),
+        ("autopilotProfile", "HR-UD", "assign"),
+        ("enrollmentStatusPage", "HR-UD", "assign"),
+    ]
+
+
+def test_an_adopted_hand_made_group_is_assigned_too():
+    hand = handmade("h1", build_rule(Kind.TAG, "SALES-UD"))
+
+    plan = plan_for([hand], "SALES-UD")
+
+    assert plan.entries[1].action is Action.ADOPT
+    assert [(a.group_id, a.action) for a in plan.assignments] == [
+        ("h1", AssignAction.ASSIGN),
+        ("h1", AssignAction.ASSIGN),
+    ]
+
+
+def test_a_group_on_another_named_profile_is_a_conflict_naming_it_and_its_esp_goes_on():
+    intune = view({"p-kiosk": {"g-SALES-UD"}})
+
+    plan = plan_for([group("SALES-UD")], "SALES-UD", intune=intune)
+
+    profile, esp = plan.assignments
+    assert profile.action is AssignAction.CONFLICT
+    assert "'Kiosk profile' (p-kiosk)" in profile.reason and "oldest" in profile.reason
+    assert esp.action is AssignAction.ASSIGN
+
+
+@pytest.mark.parametrize(("policy", "action"), [("report", "drift"), ("repair", "repair")])
+def test_a_group_the_ledger_saw_on_its_target_and_now_missing_is_drift(policy, action):
+    history = {"p-ud": TargetHistory(known=frozenset({"g-SALES-UD"}))}
+
+    plan = plan_for([group("SALES-UD")], "SALES-UD", intune=view(history=history), policy=policy)
+
+    profile = plan.assignments[0]
+    assert profile.action.value == action
+    assert "taken off Autopilot profile 'User-driven profile'" in profile.reason
+
+
+def test_a_group_the_app_wrote_moments_ago_and_graph_does_not_show_yet_is_not_drift():
+    history = {
+        "e-ud": TargetHistory(known=frozenset({"g-SALES-UD"}), pending=frozenset({"g-SALES-UD"}))
+    }
+
+    plan = plan_for([group("SALES-UD")], "SALES-UD", intune=view(history=history), policy="repair")
+
+    esp = plan.assignments[1]
+    assert esp.action is AssignAction.UNCHANGED and "does not show it yet" in esp.reason
+
+
+def test_a_name_that_does_not_resolve_skips_that_scenarios_assignments_and_marks_them_unresolved():
+    cat = catalogue(ud_profile="Missing profile")
+
+    plan = plan_for(
+        [group("SALES-UD"), group("KIOSK-SD", "self-deploying")], "SALES-UD", "KIOSK-SD", cat=cat
+    )
+
+    by_group = {(a.group_name.split()[-1], a.kind): a for a in plan.assignments}
+    skipped = by_group[("SALES-UD", PROFILE_KIND)]
+    assert skipped.action is AssignAction.SKIP and skipped.unresolved
+    assert "'Missing profile' matches none" in skipped.reason
+    assert by_group[("SALES-UD", ESP_KIND)].action is AssignAction.ASSIGN  # the ESP still resolves
+    assert (
+        by_group[("KIOSK-SD", PROFILE_KIND)].action is AssignAction.ASSIGN
+    )  # other scenarios go on
+
+
+def test_a_request_that_conflicts_with_another_scenario_gets_no_assignments():
+    wanted = Wanted(catalogue())
+    target = WantedGroup(Kind.TAG, "SALES-UD", scenario="self-deploying")
+
+    plan = plan_values([target], [group("SALES-UD")], wanted, intune=view())
+
+    assert plan.entries[0].action is Action.CONFLICT and plan.assignments == ()
+
+
+def test_without_an_observation_of_intune_the_plan_has_no_assignments():
+    wanted = Wanted(catalogue())
+    plan = plan_values([WantedGroup(Kind.TAG, "SALES-UD")], [], wanted)
+    assert plan.assignments == ()
+    assert unique_name(Kind.TAG, "SALES-UD") == plan.entries[0].unique_name
