@@ -2,7 +2,9 @@
 
 Pages of devices + pages of the groups the app must see + groups written, counted in the
 emulator's request log; the bound is computed from the tenant (``bench.floors``), not from the
-app. No timings are asserted here: those are measured by ``python -m bench``.
+app. Under the strict profile, which refuses the combined group query, the bound counts the
+refused query and both basic queries' pages. No timings are asserted here: those are measured by
+``python -m bench``.
 """
 
 from __future__ import annotations
@@ -14,8 +16,16 @@ from typing import Any
 
 import pytest
 
-from bench.floors import IntuneSnapshot, assignment_bound, lower_bound
+from bench.floors import (
+    COMBINED,
+    REFUSED,
+    SPLIT,
+    IntuneSnapshot,
+    assignment_bound,
+    lower_bound,
+)
 from graph_emulator import Emulator, generate_tenant
+from shared.shell.memory import GroupQuery
 from shared.shell.reconcile import run_reconcile
 from shared.shell.report import Report
 from tests.assign_tenant import KIOSK_PROFILE, UD_ESP, UD_PROFILE, AssignTenant, make_tenant
@@ -25,39 +35,64 @@ DEVICES, TAGS, PAGE_SIZE = 1000, 50, 100
 
 
 @pytest.fixture
-def tenant() -> Iterator[Emulator]:
-    with Emulator(generate_tenant(DEVICES, TAGS, seed=3), page_size=PAGE_SIZE) as emu:
+def tenant(emulator_profile: str) -> Iterator[Emulator]:
+    strict = emulator_profile == "strict"
+    with Emulator(
+        generate_tenant(DEVICES, TAGS, seed=3), page_size=PAGE_SIZE, strict=strict
+    ) as emu:
         yield emu
 
 
-def reconcile(emu: Emulator) -> Report:
+def reconcile(emu: Emulator, query: GroupQuery | None = None) -> Report:
     emu.clear_requests()
-    report = asyncio.run(run_reconcile(settings_for(emu), apply=True))
+    report = asyncio.run(run_reconcile(settings_for(emu), apply=True, group_query=query))
     assert report.ok, report.summary()
     return report
 
 
+def first_query(emu: Emulator) -> str:
+    """How a process's first run reads the groups: the strict profile refuses the combined one."""
+    return REFUSED if emu.strict else COMBINED
+
+
+@pytest.mark.both_profiles
 def test_a_first_run_sends_exactly_the_lower_bound_of_requests(tenant):
     before = tenant.groups()
 
     report = reconcile(tenant)
 
-    floor = lower_bound(DEVICES, PAGE_SIZE, before, tenant.groups())
+    floor = lower_bound(DEVICES, PAGE_SIZE, before, tenant.groups(), first_query(tenant))
     assert floor.device_pages == 10 and floor.writes > 40  # several pages, many creates
     assert len(tenant.requests) == floor.total
     assert report.graph_requests == floor.total
 
 
+@pytest.mark.both_profiles
 def test_a_steady_state_run_sends_only_the_pages(tenant):
     reconcile(tenant)
     settled = tenant.groups()
 
     report = reconcile(tenant)
 
-    floor = lower_bound(DEVICES, PAGE_SIZE, settled, tenant.groups())
+    floor = lower_bound(DEVICES, PAGE_SIZE, settled, tenant.groups(), first_query(tenant))
     assert floor.writes == 0
-    assert len(tenant.requests) == floor.total == floor.device_pages + floor.group_pages
+    assert len(tenant.requests) == floor.total
+    assert floor.total == floor.device_pages + floor.refused + floor.group_pages
     assert report.graph_requests == floor.total
+
+
+@pytest.mark.both_profiles
+def test_a_process_that_learnt_the_refusal_sends_only_the_two_basic_queries_pages(tenant):
+    query = GroupQuery()
+    reconcile(tenant, query)
+    settled = tenant.groups()
+
+    report = reconcile(tenant, query)
+
+    later = SPLIT if tenant.strict else COMBINED
+    floor = lower_bound(DEVICES, PAGE_SIZE, settled, tenant.groups(), later)
+    assert floor.refused == 0 and floor.group_pages == (2 if tenant.strict else 1)
+    assert len(tenant.requests) == report.graph_requests == floor.total
 
 
 # --- a scenario that names an Autopilot profile and an ESP -----------------------------------

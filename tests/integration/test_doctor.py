@@ -86,6 +86,7 @@ def failed(checklist: Checklist) -> dict[str, str]:
     return {c.name: f"{c.detail} | fix: {c.fix}" for c in checklist.checks if not c.ok}
 
 
+@pytest.mark.both_profiles
 def test_with_everything_granted_and_the_queues_present_every_check_passes_writing_nothing(
     emulator, azurite, env
 ):
@@ -107,6 +108,9 @@ def test_with_everything_granted_and_the_queues_present_every_check_passes_writi
         f"result queue {env['RESULT_QUEUE']}",
         f"poison queue {env['REQUEST_QUEUE']}-poison",
     ]
+    [groups] = [c for c in checklist.checks if c.name == "read groups with the app's query"]
+    refused = "Graph refused the combined group filter (400); the two basic queries"
+    assert (refused in groups.detail) == emulator.strict
     # Graph: one write verb, the probe, answered 404 as documented; the tenant is unchanged.
     [probe] = [r for r in emulator.requests if r.method in WRITES]
     assert (probe.method, probe.status) == ("PATCH", 404) and PROBE_PREFIX in probe.path

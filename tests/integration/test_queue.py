@@ -20,6 +20,8 @@ from shared.core.rules import Kind, build_rule
 from tests.integration.test_reconcile import gateway_patch, managed
 from tests.queue_app import QueueApp
 
+pytestmark = pytest.mark.both_profiles  # default and strict emulator (conftest)
+
 
 def send_all(app: QueueApp, *documents: Any) -> None:
     for document in documents:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from collections import Counter
 from typing import Any
@@ -13,10 +14,13 @@ from graph_emulator import Emulator
 from shared.core.naming import unique_name
 from shared.core.rules import Kind, build_rule
 from shared.graph.gateway import GraphGateway
-from shared.shell.observe import GROUP_FILTER
+from shared.shell.memory import GroupQuery
+from shared.shell.observe import BASIC_FILTERS, GROUP_FILTER
 from shared.shell.reconcile import run_reconcile
 from shared.shell.report import Report
 from tests.conftest import device, settings_for
+
+pytestmark = pytest.mark.both_profiles  # default and strict emulator (conftest)
 
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
 
@@ -97,7 +101,8 @@ def test_requests_per_run_are_pages_plus_one_write_per_group_that_needs_one(emul
     report = reconcile(emulator)
 
     device_pages = math.ceil(250 / 40)
-    group_pages = 1
+    # The strict profile refuses the combined group query: it is sent, then the two basic ones.
+    group_pages = 3 if emulator.strict else 1
     expected_writes = 31
     assert len(emulator.requests) == device_pages + group_pages + expected_writes
     assert report.graph_requests == len(emulator.requests)
@@ -287,13 +292,59 @@ def test_a_failing_group_never_hides_the_others(emulator):
     assert not report.ok
 
 
-def test_the_group_query_is_one_that_graph_accepts_without_advanced_headers(emulator):
-    async def count() -> int:
-        async with GraphGateway.from_settings(settings_for(emulator)) as gateway:
-            return sum([len(page) async for page in gateway.group_pages(GROUP_FILTER)])
+def test_the_group_queries_the_app_sends_are_ones_graph_accepts_without_advanced_headers(
+    emulator,
+):
+    # The combined query where Graph accepts it; the two basic ones where it does not.
+    filters = BASIC_FILTERS if emulator.strict else (GROUP_FILTER,)
 
-    assert asyncio.run(count()) == 0
-    assert emulator.requests[-1].status == 200
+    async def count(odata_filter: str) -> int:
+        async with GraphGateway.from_settings(settings_for(emulator)) as gateway:
+            return sum([len(page) async for page in gateway.group_pages(odata_filter)])
+
+    for odata_filter in filters:
+        assert asyncio.run(count(odata_filter)) == 0
+        assert emulator.requests[-1].status == 200
+
+
+def test_the_group_query_falls_back_to_two_basic_queries_only_where_graph_refuses_it(
+    emulator, caplog
+):
+    seed(emulator, "SALES-UD", "KIOSK-SD")
+    emulator.add_group(hand_made_group("KIOSK-SD"))
+    query = GroupQuery()  # what one process learns, kept across its runs
+    caplog.set_level(logging.WARNING, logger="shared.shell.observe")
+
+    first = asyncio.run(run_reconcile(settings_for(emulator), apply=True, group_query=query))
+    first_reads = group_reads(emulator)
+    emulator.clear_requests()
+    second = asyncio.run(run_reconcile(settings_for(emulator), apply=True, group_query=query))
+
+    assert first.ok and second.ok
+    assert [e.action.value for e in first.entries] == ["create", "create", "adopt"]
+    assert second.totals()["unchanged"] == 2 and second.totals()["adopt"] == 1
+    assert writes(emulator) == []
+    refusals = [r for r in caplog.records if "refused the combined group query" in r.message]
+    if emulator.strict:
+        assert first_reads == [(GROUP_FILTER, 400), *((f, 200) for f in BASIC_FILTERS)]
+        assert group_reads(emulator) == [(f, 200) for f in BASIC_FILTERS]  # not asked again
+        assert len(refusals) == 1
+    else:
+        assert first_reads == [(GROUP_FILTER, 200)] and group_reads(emulator) == first_reads
+        assert refusals == []
+
+
+def test_a_managed_group_turned_static_is_still_seen_and_reported(emulator):
+    seed(emulator, "SALES-UD")
+    reconcile(emulator, ALL_DEVICES_GROUP="false")
+    [group] = managed(emulator)
+    gateway_patch(emulator, group["id"], {"groupTypes": []})  # no longer a dynamic group
+
+    report = reconcile(emulator, ALL_DEVICES_GROUP="false")
+
+    [entry] = report.entries
+    assert (entry.action.value, entry.group_id) == ("drift", group["id"])
+    assert len(managed(emulator)) == 1  # found by its nickname, not created again
 
 
 # helpers
@@ -307,6 +358,28 @@ def gateway_patch(emu: Emulator, group_id: str, change: dict[str, Any]) -> None:
             await gateway.update_group(group_id, change)
 
     asyncio.run(patch())
+
+
+def hand_made_group(tag: str) -> dict[str, Any]:
+    return {
+        "displayName": f"{tag} devices (made by hand)",
+        "mailEnabled": False,
+        "mailNickname": f"handmade-{tag.lower()}",
+        "securityEnabled": True,
+        "groupTypes": ["DynamicMembership"],
+        "membershipRule": f'(device.devicePhysicalIds -any (_ -eq "[OrderID]:{tag}"))',
+        "membershipRuleProcessingState": "On",
+    }
+
+
+def group_reads(emu: Emulator) -> list[tuple[str, int]]:
+    """Each group list the app sent: its $filter and Graph's status."""
+    reads = []
+    for r in emu.requests:
+        if r.method == "GET" and r.path.endswith("/groups"):
+            query = dict(part.split("=", 1) for part in r.query.split("&") if "=" in part)
+            reads.append((query.get("$filter", ""), r.status))
+    return reads
 
 
 def _volatile(group: dict[str, Any]) -> dict[str, Any]:
