@@ -25,7 +25,7 @@ from shared.config.settings import Settings
 from shared.core.errors import GraphError, PermissionDeniedError, SettingsError, TransientGraphError
 from shared.core.permissions import required_roles
 from shared.core.preflight import SETTINGS_CHECK, Check, Checklist
-from shared.graph.client import graph_token
+from shared.graph.client import default_credential, graph_token
 from shared.graph.gateway import GraphGateway
 from shared.shell.doctor_checks import (
     grant_fix,
@@ -133,6 +133,8 @@ async def _graph_checks(
     settings: Settings, credential: TokenCredential | None, timeout: float, checklist: Checklist
 ) -> None:
     probes = [*((read.name, read.probe) for read in READS), (UPSERT_CHECK, _upsert_route)]
+    if credential is None and not settings.graph_is_loopback:
+        credential = default_credential(settings)  # one credential for the token and the reads
     try:
         token = await asyncio.wait_for(
             in_daemon_thread(lambda: graph_token(settings, credential)), timeout
@@ -189,4 +191,6 @@ async def _attempt(
         return Check(name, False, error.detail, error.fix), True
     except GraphError as error:
         return Check(name, False, str(error), "see Graph's message"), True
+    except Exception as error:  # a credential failing mid-way, a defect: a check, not a crash
+        return Check(name, False, f"{type(error).__name__}: {error}", "see the error"), True
     return Check(name, True, detail), True

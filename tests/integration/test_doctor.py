@@ -207,6 +207,21 @@ def test_a_missing_queue_fails_naming_it_and_how_to_create_it(azurite, env):
     }
 
 
+def test_without_a_storage_connection_the_settings_fail_graph_is_still_checked_and_it_exits_2(
+    env,
+):
+    without = {name: value for name, value in env.items() if name != "AzureWebJobsStorage"}
+
+    checklist = doctor(without)
+
+    assert checklist.exit_code == 2
+    problems = failed(checklist)
+    assert problems["settings"].startswith("AzureWebJobsStorage is not set")
+    queues = [name for name in problems if " queue " in name]
+    assert len(queues) == 3 and all("no storage connection" in problems[q] for q in queues)
+    assert set(problems) == {"settings", *queues}  # every Graph check ran, and passed
+
+
 @pytest.fixture
 def silent_graph() -> Iterator[str]:
     """A loopback port that accepts connections and never answers, as a black-holed host."""
