@@ -1,7 +1,8 @@
 """``LocalHost``: drive an app's registered functions the way the Functions host does.
 
 Test and demo tooling, not a replacement for the host (use ``func start`` for
-real use). It reads the app's functions from its ``func.FunctionApp``, host.json
+real use). It has a language worker index the app (Microsoft's library worker on
+Python 3.13+, else the runner's in-process one: ``invoke.py``), reads host.json
 ``extensions.queues`` and the app settings, and then either runs one step at a
 time (``poll_once``, ``drain``, ``fire_timer``: what tests want) or keeps
 listening (``serve``: what the demo wants). Message handling itself is in
@@ -20,7 +21,7 @@ import time
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import azure.functions as func
 
@@ -30,11 +31,13 @@ from local_runner.discovery import (
     TIMER_TRIGGER,
     FunctionInfo,
     app_folder,
-    discover,
+    describe,
     load_app,
 )
 from local_runner.errors import ConfigurationError, DrainTimeout
-from local_runner.invoke import Worker
+from local_runner.invoke import InProcessInvoker, Invoker, Worker
+from local_runner.library_invoker import LibraryInvoker
+from local_runner.library_worker import available as library_worker_available
 from local_runner.outcome import InvocationOutcome
 from local_runner.processor import BoundFunction, MessageProcessor
 from local_runner.queues import QueueStore
@@ -44,7 +47,6 @@ from local_runner.schedule import (
     ncrontab_parser,
     next_poll_delay,
     parse_schedule,
-    timer_request,
 )
 from local_runner.settings import (
     PROCESSING_LEASE_SECONDS,
@@ -53,10 +55,12 @@ from local_runner.settings import (
     queue_options,
     read_host_json,
 )
+from local_runner.triggers import TimerFiring
 
 log = logging.getLogger(__name__)
 
 OutcomeCallback = Callable[[InvocationOutcome], None]
+WorkerChoice = Literal["auto", "library", "in-process"]
 # How long drain() waits between rounds while messages are still invisible.
 _DRAIN_RECHECK_SECONDS = 0.05
 
@@ -70,7 +74,9 @@ class LocalHost:
     ``connection`` names an app setting, where ``UseDevelopmentStorage=true``
     means ``azurite`` (or the emulator's default port). ``settings`` are the app
     settings (default: the environment). ``overrides`` take host.json key names
-    and win over host.json, e.g. ``{"visibilityTimeout": 0}``.
+    and win over host.json, e.g. ``{"visibilityTimeout": 0}``. ``worker`` picks the
+    language worker: ``auto`` (the default) is Microsoft's library worker where it is
+    installed (Python 3.13+), else the in-process one.
     """
 
     def __init__(
@@ -85,6 +91,7 @@ class LocalHost:
         lease_seconds: float = PROCESSING_LEASE_SECONDS,
         schedule_parser: ScheduleParser | None = None,
         clock: Callable[[], dt.datetime] | None = None,
+        worker: WorkerChoice = "auto",
     ) -> None:
         self._settings = dict(os.environ if settings is None else settings)
         self._connection_string = connection_string
@@ -95,21 +102,40 @@ class LocalHost:
             raise ConfigurationError(f"host.json not found: {host_json}")
         path = Path(host_json) if host_json is not None else app_folder(app) / "host.json"
         self.options: QueueOptions = queue_options(read_host_json(path), overrides)
-        self.functions: dict[str, FunctionInfo] = discover(load_app(app), self._settings)
-        self._stores: dict[str, QueueStore] = {}
-        self._bound = {name: self._bind(info) for name, info in self.functions.items()}
+        function_app = load_app(app)
         self._worker = Worker()
+        self._stores: dict[str, QueueStore] = {}
+        try:
+            self._invoker = _start_worker(worker, function_app, self._worker)
+            try:
+                self.functions: dict[str, FunctionInfo] = describe(
+                    self._invoker.indexed, self._settings
+                )
+                self._bound = {name: self._bind(info) for name, info in self.functions.items()}
+            except BaseException:
+                self._invoker.close()
+                raise
+        except BaseException:
+            self._close_storage()
+            self._worker.close()
+            raise
         self._wakers: dict[str, asyncio.Event] = {}
         self._processor = MessageProcessor(
-            self._worker, self.options, lease_seconds, notify=self._notify
+            self._worker, self._invoker, self.options, lease_seconds, notify=self._notify
         )
         self._queues_ready = False
         log.info(
-            "host: %d functions (%s), %s",
+            "host: %d functions (%s), %s worker, %s",
             len(self.functions),
             ", ".join(f"{n}: {i.trigger_type}" for n, i in self.functions.items()),
+            self.worker,
             self.options,
         )
+
+    @property
+    def worker(self) -> str:
+        """The language worker that indexes and invokes: ``library`` or ``in-process``."""
+        return self._invoker.kind
 
     # -- wiring ---------------------------------------------------------------
 
@@ -166,10 +192,10 @@ class LocalHost:
             fn = self._bound.get(name) or _missing(name, self.functions)
             if fn.info.trigger_type != TIMER_TRIGGER:
                 raise ConfigurationError(f"function {name} is not timer-triggered")
-        return self._worker.run(self._fire(fn, timer_request(past_due=past_due)))
+        return self._worker.run(self._fire(fn, TimerFiring(past_due=past_due)))
 
-    async def _fire(self, fn: BoundFunction, request: func.TimerRequest) -> InvocationOutcome:
-        result = await self._worker.invoke(fn.info, request)
+    async def _fire(self, fn: BoundFunction, firing: TimerFiring) -> InvocationOutcome:
+        result = await self._invoker.invoke(fn.info, firing)
         if result.succeeded:
             result = await self._processor.write_outputs(fn, result)
         outputs = {
@@ -346,7 +372,7 @@ class LocalHost:
     ) -> None:
         last: dt.datetime | None = None
         if fn.info.run_on_startup:
-            await _reported(self._fire(fn, timer_request()), on_outcome)
+            await _reported(self._fire(fn, TimerFiring()), on_outcome)
         while not stop.is_set():
             due = schedule.next_after(self._clock())
             log.info("timer: %s next at %s", fn.info.name, due.isoformat())
@@ -355,15 +381,20 @@ class LocalHost:
                 await _first_of(stop.wait(), timeout=max(0.0, wait))
             if stop.is_set():
                 return
-            request = timer_request(False, last, schedule.next_after(due))
-            await _reported(self._fire(fn, request), on_outcome)
+            firing = TimerFiring(False, last, schedule.next_after(due))
+            await _reported(self._fire(fn, firing), on_outcome)
             last = due
 
     # -- lifetime -------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop the worker and close the storage clients."""
+        """Stop the language worker and the loop, and close the storage clients."""
+        self._invoker.close()
         self._worker.close()
+        self._close_storage()
+
+    def _close_storage(self) -> None:
+        """Close the storage clients."""
         for store in self._stores.values():
             store.close()
 
@@ -377,6 +408,15 @@ class LocalHost:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _start_worker(choice: WorkerChoice, app: func.FunctionApp, worker: Worker) -> Invoker:
+    """The language worker for ``app``, which has indexed it."""
+    if choice == "library" or (choice == "auto" and library_worker_available()):
+        return LibraryInvoker(app, worker)
+    if choice not in ("auto", "in-process"):
+        raise ConfigurationError(f"worker must be auto, library or in-process: {choice!r}")
+    return InProcessInvoker(app, worker.loop)
 
 
 def _missing(name: str, functions: Mapping[str, FunctionInfo]) -> BoundFunction:

@@ -31,13 +31,9 @@ from local_runner.library_worker import IndexedFunction, LibraryWorker, WorkerIn
 from local_runner.queues import ReceivedMessage
 from local_runner.triggers import QueueDelivery, TimerFiring
 from local_runner.typed_data import queue_input, timer_input
-from tests.conftest import device
+from tests.conftest import device, needs_library_worker
 
-pytestmark = pytest.mark.skipif(
-    sys.version_info < (3, 13),
-    reason="Microsoft's library worker (azure-functions-runtime) exists for Python 3.13+ only; "
-    f"this is {sys.version_info.major}.{sys.version_info.minor}",
-)
+pytestmark = needs_library_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEDULE = "0 30 */2 * * *"  # not the default: the binding must come from the setting
