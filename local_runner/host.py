@@ -55,6 +55,13 @@ from local_runner.settings import (
     queue_options,
     read_host_json,
 )
+from local_runner.timer_lock import (
+    DEFAULT_HOST_ID,
+    HOST_ID_SETTING,
+    ListenerLock,
+    LockOptions,
+    lock_options,
+)
 from local_runner.triggers import TimerFiring
 
 log = logging.getLogger(__name__)
@@ -76,7 +83,9 @@ class LocalHost:
     settings (default: the environment). ``overrides`` take host.json key names
     and win over host.json, e.g. ``{"visibilityTimeout": 0}``. ``worker`` picks the
     language worker: ``auto`` (the default) is Microsoft's library worker where it is
-    installed (Python 3.13+), else the in-process one.
+    installed (Python 3.13+), else the in-process one. ``singleton`` overrides
+    host.json ``singleton`` (the timers' listener lock), e.g.
+    ``{"listenerLockRecoveryPollingInterval": 1}``.
     """
 
     def __init__(
@@ -92,6 +101,7 @@ class LocalHost:
         schedule_parser: ScheduleParser | None = None,
         clock: Callable[[], dt.datetime] | None = None,
         worker: WorkerChoice = "auto",
+        singleton: Mapping[str, Any] | None = None,
     ) -> None:
         self._settings = dict(os.environ if settings is None else settings)
         self._connection_string = connection_string
@@ -101,7 +111,9 @@ class LocalHost:
         if host_json is not None and not Path(host_json).exists():
             raise ConfigurationError(f"host.json not found: {host_json}")
         path = Path(host_json) if host_json is not None else app_folder(app) / "host.json"
-        self.options: QueueOptions = queue_options(read_host_json(path), overrides)
+        host_config = read_host_json(path)
+        self.options: QueueOptions = queue_options(host_config, overrides)
+        self.lock_options: LockOptions = lock_options(host_config, singleton)
         function_app = load_app(app)
         self._worker = Worker()
         self._stores: dict[str, QueueStore] = {}
@@ -139,12 +151,16 @@ class LocalHost:
 
     # -- wiring ---------------------------------------------------------------
 
-    def _store(self, connection: str) -> QueueStore:
+    def _connection(self, connection: str) -> str:
+        """The connection string a binding's ``connection`` (empty: the host's storage) means."""
         if self._connection_string is not None:
             value = self._connection_string
         else:
             value = connection_setting_value(connection, self._settings)
-        value = expand_development_storage(value, self._azurite)
+        return expand_development_storage(value, self._azurite)
+
+    def _store(self, connection: str) -> QueueStore:
+        value = self._connection(connection)
         store = self._stores.get(value)
         if store is None:
             store = self._stores[value] = QueueStore(value)
@@ -301,12 +317,20 @@ class LocalHost:
             for fn in timers
             if parser is not None
         }
-        self._worker.run(self._serve(stop_event, schedules, on_outcome or (lambda o: None)))
+        host_id = (self._settings.get(HOST_ID_SETTING) or DEFAULT_HOST_ID).lower()
+        locks = {
+            fn.info.name: ListenerLock(
+                self._connection(""), host_id, fn.info.name, self.lock_options
+            )
+            for fn in timers
+        }
+        self._worker.run(self._serve(stop_event, schedules, locks, on_outcome or (lambda o: None)))
 
     async def _serve(
         self,
         stop_event: threading.Event,
         schedules: Mapping[str, Schedule],
+        locks: Mapping[str, ListenerLock],
         on_outcome: OutcomeCallback,
     ) -> None:
         await self._ensure_queues()
@@ -320,7 +344,7 @@ class LocalHost:
         threading.Thread(target=watch, name="local-runner-stop", daemon=True).start()
         tasks = [self._listen(fn, stop, on_outcome) for fn in self._of_type(QUEUE_TRIGGER)]
         tasks += [
-            self._run_timer(fn, schedules[fn.info.name], stop, on_outcome)
+            self._run_timer(fn, schedules[fn.info.name], locks[fn.info.name], stop, on_outcome)
             for fn in self._of_type(TIMER_TRIGGER)
         ]
         log.info("host: serving %d listeners; set the stop event to end", len(tasks))
@@ -367,23 +391,64 @@ class LocalHost:
         self,
         fn: BoundFunction,
         schedule: Schedule,
+        lock: ListenerLock,
         stop: asyncio.Event,
         on_outcome: OutcomeCallback,
     ) -> None:
+        """The timer's listener: while this runner holds the function's lock, fire on schedule;
+        otherwise try to take the lock again every recovery interval (timer_lock.py)."""
+        started = False
+        try:
+            while not stop.is_set():
+                if not await self._worker.io(lock.acquire):
+                    log.info("timer: %s is locked by another instance; waiting", fn.info.name)
+                    await _first_of(stop.wait(), timeout=self.lock_options.recovery_interval)
+                    continue
+                log.info("timer: %s holds its lock", fn.info.name)
+                if fn.info.run_on_startup and not started:
+                    await _reported(self._fire(fn, TimerFiring()), on_outcome)
+                started = True
+                await self._fire_while_locked(fn, schedule, stop, lock, on_outcome)
+        finally:
+            await self._worker.io(lock.close)
+
+    async def _fire_while_locked(
+        self,
+        fn: BoundFunction,
+        schedule: Schedule,
+        stop: asyncio.Event,
+        lock: ListenerLock,
+        on_outcome: OutcomeCallback,
+    ) -> None:
+        """Fire on schedule until stopped or the lock is lost (its renewals run beside)."""
+        lost = asyncio.Event()
+        renewals = asyncio.ensure_future(self._keep_lock(lock, stop, lost))
         last: dt.datetime | None = None
-        if fn.info.run_on_startup:
-            await _reported(self._fire(fn, TimerFiring()), on_outcome)
+        try:
+            while not (stop.is_set() or lost.is_set()):
+                due = schedule.next_after(self._clock())
+                log.info("timer: %s next at %s", fn.info.name, due.isoformat())
+                while not (stop.is_set() or lost.is_set()) and self._clock() < due:
+                    wait = (due - self._clock()).total_seconds()
+                    await _first_of(stop.wait(), lost.wait(), timeout=max(0.0, wait))
+                if stop.is_set() or lost.is_set():
+                    return
+                firing = TimerFiring(False, last, schedule.next_after(due))
+                await _reported(self._fire(fn, firing), on_outcome)
+                last = due
+        finally:
+            renewals.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewals
+
+    async def _keep_lock(
+        self, lock: ListenerLock, stop: asyncio.Event, lost: asyncio.Event
+    ) -> None:
         while not stop.is_set():
-            due = schedule.next_after(self._clock())
-            log.info("timer: %s next at %s", fn.info.name, due.isoformat())
-            while not stop.is_set() and self._clock() < due:
-                wait = (due - self._clock()).total_seconds()
-                await _first_of(stop.wait(), timeout=max(0.0, wait))
-            if stop.is_set():
+            await _first_of(stop.wait(), timeout=self.lock_options.period / 2)
+            if not stop.is_set() and not await self._worker.io(lock.renew):
+                lost.set()
                 return
-            firing = TimerFiring(False, last, schedule.next_after(due))
-            await _reported(self._fire(fn, firing), on_outcome)
-            last = due
 
     # -- lifetime -------------------------------------------------------------
 
