@@ -1,6 +1,6 @@
-// The Autopilot group manager in one resource group: a Python 3.11 Function App on the Flex
-// Consumption plan, its storage account and queues, Application Insights, and one user-assigned
-// managed identity for everything it reaches (Graph, storage, Application Insights).
+// The Autopilot group manager in one resource group: a Python Function App (3.13 by default) on
+// the Flex Consumption plan, its storage account and queues, Application Insights, and one
+// user-assigned managed identity for everything it reaches (Graph, storage, Application Insights).
 //
 // No key or secret exists anywhere: the storage account refuses shared keys, every connection is
 // identity-based (AzureWebJobsStorage__*), Application Insights refuses ingestion without Entra
@@ -38,6 +38,12 @@ param logAnalyticsName string = ''
 
 @description('Flex Consumption plan name (default: plan-<environmentName>).')
 param planName string = ''
+
+// --- the runtime ---
+
+@description('Python version of the app. The app supports 3.11, 3.12 and 3.13; what a region offers on Flex Consumption: az functionapp list-flexconsumption-runtimes --location <region> --runtime python.')
+@allowed(['3.11', '3.12', '3.13'])
+param pythonVersion string = '3.13'
 
 // --- what the app does (each one an app setting; defaults are the app's own) ---
 
@@ -321,7 +327,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       }
       runtime: {
         name: 'python'
-        version: '3.11'
+        version: pythonVersion
       }
     }
   }
