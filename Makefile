@@ -6,14 +6,22 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# checkov scans infra/ offline, from a venv of its own so its many pins never meet the app's.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: setup run test test-long check lint bench clean
+.PHONY: setup run test scan test-long check lint bench clean
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
 $(PY_STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -32,8 +40,12 @@ lint: setup
 	$(PY) -m mypy
 
 ## test: set-up, every check, every test (the CI profile)
-test: lint
+test: lint scan
 	$(PY) -m pytest -q -n 2
+
+## scan: checkov over infra/ (offline); fails on any failed check, parsing error or bare skip
+scan: $(CHECKOV_STAMP) setup
+	$(PY) tools/check_infra.py $(CHECKOV_VENV)/bin/checkov infra
 
 ## test-long: the longer chaos and fuzzing profiles
 test-long: lint
@@ -44,4 +56,4 @@ bench: setup
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
