@@ -87,7 +87,7 @@ def test_the_project_requires_the_oldest_supported_python():
 def test_azd_may_choose_the_python_version_with_the_templates_default():
     data = json.loads((INFRA / "main.parameters.json").read_text(encoding="utf-8"))
 
-    assert data["parameters"]["pythonVersion"]["value"] == "${PYTHON_VERSION=3.13}"
+    assert data["parameters"]["pythonVersion"]["value"] == "${FUNCTIONS_PYTHON_VERSION=3.13}"
 
 
 def test_the_readme_states_the_supported_versions_and_the_tested_worker():
@@ -103,5 +103,5 @@ def test_the_readme_shows_how_to_list_a_regions_runtimes_and_choose_3_12():
     section = text[text.index("\n## Deploy") : text.index("\n## Layout")]
 
     assert "az functionapp list-flexconsumption-runtimes" in section
-    assert "azd env set PYTHON_VERSION 3.12" in section
+    assert "azd env set FUNCTIONS_PYTHON_VERSION 3.12" in section
     assert "pythonVersion=3.12" in section
