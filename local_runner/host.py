@@ -400,8 +400,7 @@ class LocalHost:
         started = False
         try:
             while not stop.is_set():
-                if not await self._worker.io(lock.acquire):
-                    log.info("timer: %s is locked by another instance; waiting", fn.info.name)
+                if not await self._take(lock, fn.info.name):
                     await _first_of(stop.wait(), timeout=self.lock_options.recovery_interval)
                     continue
                 log.info("timer: %s holds its lock", fn.info.name)
@@ -411,6 +410,17 @@ class LocalHost:
                 await self._fire_while_locked(fn, schedule, stop, lock, on_outcome)
         finally:
             await self._worker.io(lock.close)
+
+    async def _take(self, lock: ListenerLock, function: str) -> bool:
+        """Try to take a timer's lock; a storage error counts as not taken (tried again later)."""
+        try:
+            taken = await self._worker.io(lock.acquire)
+        except Exception:
+            log.exception("timer: %s: taking its lock failed; trying again later", function)
+            return False
+        if not taken:
+            log.info("timer: %s is locked by another instance; waiting", function)
+        return taken
 
     async def _fire_while_locked(
         self,

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from azure.core.exceptions import HttpResponseError, ResourceExistsError
+from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError
 from azure.storage.blob import BlobLeaseClient, BlobServiceClient
 
 from local_runner.errors import ConfigurationError
@@ -131,8 +131,8 @@ class ListenerLock:
             return False
         try:
             self._lease.renew()
-        except HttpResponseError as e:
-            log.warning("timer lock: lost %s (%s)", self._blob.blob_name, e.status_code)
+        except AzureError as e:  # lost to another instance, or storage out of reach
+            log.warning("timer lock: lost %s (%s)", self._blob.blob_name, e)
             self._lease = None
             return False
         return True
