@@ -12,13 +12,13 @@ listening (``serve``: what the demo wants). Message handling itself is in
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Coroutine, Mapping
+from functools import partial
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Any, Literal
@@ -42,7 +42,6 @@ from local_runner.outcome import InvocationOutcome
 from local_runner.processor import BoundFunction, MessageProcessor
 from local_runner.queues import QueueStore
 from local_runner.schedule import (
-    Schedule,
     ScheduleParser,
     ncrontab_parser,
     next_poll_delay,
@@ -55,6 +54,7 @@ from local_runner.settings import (
     queue_options,
     read_host_json,
 )
+from local_runner.timer_listener import TimerListener
 from local_runner.timer_lock import (
     DEFAULT_HOST_ID,
     HOST_ID_SETTING,
@@ -63,6 +63,7 @@ from local_runner.timer_lock import (
     lock_options,
 )
 from local_runner.triggers import TimerFiring
+from local_runner.waiting import first_of
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +211,11 @@ class LocalHost:
                 raise ConfigurationError(f"function {name} is not timer-triggered")
         return self._worker.run(self._fire(fn, TimerFiring(past_due=past_due)))
 
+    async def _fire_reported(
+        self, fn: BoundFunction, on_outcome: OutcomeCallback, firing: TimerFiring
+    ) -> None:
+        await _reported(self._fire(fn, firing), on_outcome)
+
     async def _fire(self, fn: BoundFunction, firing: TimerFiring) -> InvocationOutcome:
         result = await self._invoker.invoke(fn.info, firing)
         if result.succeeded:
@@ -309,28 +315,30 @@ class LocalHost:
         On stop, running invocations finish before this returns.
         """
         timers = self._of_type(TIMER_TRIGGER)
-        parser = self._schedule_parser
-        if timers and parser is None:
-            parser = ncrontab_parser()
-        schedules = {
-            fn.info.name: parse_schedule(parser, str(fn.info.schedule), fn.info.name)
-            for fn in timers
-            if parser is not None
-        }
+        parser = (self._schedule_parser or ncrontab_parser()) if timers else None
         host_id = (self._settings.get(HOST_ID_SETTING) or DEFAULT_HOST_ID).lower()
-        locks = {
-            fn.info.name: ListenerLock(
-                self._connection(""), host_id, fn.info.name, self.lock_options
+        listeners = [
+            (
+                fn,
+                TimerListener(
+                    fn.info.name,
+                    parse_schedule(parser, str(fn.info.schedule), fn.info.name),
+                    ListenerLock(self._connection(""), host_id, fn.info.name, self.lock_options),
+                    self.lock_options,
+                    self._worker,
+                    self._clock,
+                    run_on_startup=fn.info.run_on_startup,
+                ),
             )
             for fn in timers
-        }
-        self._worker.run(self._serve(stop_event, schedules, locks, on_outcome or (lambda o: None)))
+            if parser is not None
+        ]
+        self._worker.run(self._serve(stop_event, listeners, on_outcome or (lambda o: None)))
 
     async def _serve(
         self,
         stop_event: threading.Event,
-        schedules: Mapping[str, Schedule],
-        locks: Mapping[str, ListenerLock],
+        timers: list[tuple[BoundFunction, TimerListener]],
         on_outcome: OutcomeCallback,
     ) -> None:
         await self._ensure_queues()
@@ -344,8 +352,8 @@ class LocalHost:
         threading.Thread(target=watch, name="local-runner-stop", daemon=True).start()
         tasks = [self._listen(fn, stop, on_outcome) for fn in self._of_type(QUEUE_TRIGGER)]
         tasks += [
-            self._run_timer(fn, schedules[fn.info.name], locks[fn.info.name], stop, on_outcome)
-            for fn in self._of_type(TIMER_TRIGGER)
+            listener.run(stop, partial(self._fire_reported, fn, on_outcome))
+            for fn, listener in timers
         ]
         log.info("host: serving %d listeners; set the stop event to end", len(tasks))
         try:
@@ -383,82 +391,9 @@ class LocalHost:
             delay = next_poll_delay(delay, found_since_delay, self.options.max_polling_interval)
             found_since_delay = False
             waker.clear()
-            await _first_of(stop.wait(), waker.wait(), timeout=delay)
+            await first_of(stop.wait(), waker.wait(), timeout=delay)
         if in_flight:
             await asyncio.wait(in_flight)
-
-    async def _run_timer(
-        self,
-        fn: BoundFunction,
-        schedule: Schedule,
-        lock: ListenerLock,
-        stop: asyncio.Event,
-        on_outcome: OutcomeCallback,
-    ) -> None:
-        """The timer's listener: while this runner holds the function's lock, fire on schedule;
-        otherwise try to take the lock again every recovery interval (timer_lock.py)."""
-        started = False
-        try:
-            while not stop.is_set():
-                if not await self._take(lock, fn.info.name):
-                    await _first_of(stop.wait(), timeout=self.lock_options.recovery_interval)
-                    continue
-                log.info("timer: %s holds its lock", fn.info.name)
-                if fn.info.run_on_startup and not started:
-                    await _reported(self._fire(fn, TimerFiring()), on_outcome)
-                started = True
-                await self._fire_while_locked(fn, schedule, stop, lock, on_outcome)
-        finally:
-            await self._worker.io(lock.close)
-
-    async def _take(self, lock: ListenerLock, function: str) -> bool:
-        """Try to take a timer's lock; a storage error counts as not taken (tried again later)."""
-        try:
-            taken = await self._worker.io(lock.acquire)
-        except Exception:
-            log.exception("timer: %s: taking its lock failed; trying again later", function)
-            return False
-        if not taken:
-            log.info("timer: %s is locked by another instance; waiting", function)
-        return taken
-
-    async def _fire_while_locked(
-        self,
-        fn: BoundFunction,
-        schedule: Schedule,
-        stop: asyncio.Event,
-        lock: ListenerLock,
-        on_outcome: OutcomeCallback,
-    ) -> None:
-        """Fire on schedule until stopped or the lock is lost (its renewals run beside)."""
-        lost = asyncio.Event()
-        renewals = asyncio.ensure_future(self._keep_lock(lock, stop, lost))
-        last: dt.datetime | None = None
-        try:
-            while not (stop.is_set() or lost.is_set()):
-                due = schedule.next_after(self._clock())
-                log.info("timer: %s next at %s", fn.info.name, due.isoformat())
-                while not (stop.is_set() or lost.is_set()) and self._clock() < due:
-                    wait = (due - self._clock()).total_seconds()
-                    await _first_of(stop.wait(), lost.wait(), timeout=max(0.0, wait))
-                if stop.is_set() or lost.is_set():
-                    return
-                firing = TimerFiring(False, last, schedule.next_after(due))
-                await _reported(self._fire(fn, firing), on_outcome)
-                last = due
-        finally:
-            renewals.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewals
-
-    async def _keep_lock(
-        self, lock: ListenerLock, stop: asyncio.Event, lost: asyncio.Event
-    ) -> None:
-        while not stop.is_set():
-            await _first_of(stop.wait(), timeout=self.lock_options.period / 2)
-            if not stop.is_set() and not await self._worker.io(lock.renew):
-                lost.set()
-                return
 
     # -- lifetime -------------------------------------------------------------
 
@@ -511,15 +446,3 @@ async def _reported(
         on_outcome(outcome)
     except Exception:
         log.exception("host: on_outcome callback failed")
-
-
-async def _first_of(*waits: Coroutine[Any, Any, Any], timeout: float) -> None:
-    """Wait until any of ``waits`` finishes or ``timeout`` seconds pass."""
-    tasks = [asyncio.ensure_future(w) for w in waits]
-    try:
-        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
