@@ -125,12 +125,12 @@ def main() -> int:
         print("\n== 5. Profile and ESP assignments now ==")
         names = {g["id"]: g["displayName"] for g in emulator.groups()}
         for profile in emulator.autopilot_profiles():
-            assigned = emulator.profile_assignments(profile["id"])
-            print(f"profile {profile['displayName']!r}: {_group_names(assigned, names)}")
+            targets = emulator.profile_assignments(profile["id"])
+            print(f"profile {profile['displayName']!r}: {_group_names(targets, names)}")
         for config in emulator.enrollment_configurations():
             if config["@odata.type"].endswith("CompletionPageConfiguration") and config["priority"]:
-                assigned = emulator.esp_assignments(config["id"])
-                print(f"ESP {config['displayName']!r}: {_group_names(assigned, names)}")
+                targets = emulator.esp_assignments(config["id"])
+                print(f"ESP {config['displayName']!r}: {_group_names(targets, names)}")
         writes = [r for r in emulator.requests if r.method in ("POST", "PATCH", "DELETE")]
         print(f"\n{len(emulator.requests)} Graph requests in all, {len(writes)} of them writes.")
     return 0
