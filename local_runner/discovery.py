@@ -1,26 +1,31 @@
-"""Read an app's functions from its ``func.FunctionApp``, as the worker's indexing does.
+"""An app's functions as the host sees them: the bindings the worker indexed, resolved.
 
-The v2 programming model keeps no function.json: the Python worker calls
-``app.get_functions()`` and sends each function's bindings (the function.json
-shape, ``get_dict_repr()``) to the host. The runner reads that same shape, so it
-sees exactly what the host would, including generic bindings.
+The v2 programming model keeps no function.json: the Python worker imports ``function_app.py``,
+calls ``app.get_functions()`` and sends the host each function's bindings as raw JSON
+(``RpcFunctionMetadata.raw_bindings``, the function.json shape). The host resolves ``%SETTING%``
+expressions in them and starts a listener per trigger. ``describe`` is that host side; its input
+comes either from Microsoft's library worker (``library_invoker.py``, Python 3.13+) or from
+``index_in_process``, which reads ``get_raw_bindings()`` itself, as the worker would.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import azure.functions as func
-from azure.functions.decorators.core import BindingDirection
 
 from local_runner.errors import ConfigurationError, UnsupportedBinding
 from local_runner.settings import resolve_setting_expressions
+
+# Each function's bindings as the worker sends them to the host, by function name.
+RawFunctions = Mapping[str, Sequence[Mapping[str, Any]]]
 
 TIMER_TRIGGER = "timerTrigger"
 QUEUE_TRIGGER = "queueTrigger"
@@ -47,17 +52,11 @@ class FunctionInfo:
     name: str
     trigger_type: str
     trigger_name: str
-    user_function: Callable[..., Any] = field(repr=False, compare=False)
     queue_name: str | None = None
     connection: str | None = None
     schedule: str | None = None
     run_on_startup: bool = False
     outputs: tuple[OutputBindingInfo, ...] = ()
-
-    @property
-    def is_async(self) -> bool:
-        """Whether the worker would run it on its event loop rather than a thread."""
-        return inspect.iscoroutinefunction(self.user_function)
 
     @property
     def poison_queue_name(self) -> str | None:
@@ -98,21 +97,44 @@ def app_folder(app: str | func.FunctionApp | ModuleType) -> Path:
     return Path.cwd()
 
 
-def discover(app: func.FunctionApp, settings: Mapping[str, str]) -> dict[str, FunctionInfo]:
-    """Every function of ``app`` by name; an unsupported trigger or binding fails here."""
-    functions: dict[str, FunctionInfo] = {}
-    for fn in app.get_functions():
-        info = _function_info(fn, settings)
-        _check_parameters(info)
-        functions[info.name] = info
+def index_in_process(app_functions: Sequence[Any]) -> dict[str, list[dict[str, Any]]]:
+    """What the worker's indexing sends the host, read in this process (Python 3.11 and 3.12)
+    from ``app.get_functions()`` (which may be called once per app).
+
+    As the worker does, a Python parameter that names no binding fails here.
+    """
+    functions: dict[str, list[dict[str, Any]]] = {}
+    for fn in app_functions:
+        name = str(fn.get_function_name())
+        bindings = [json.loads(raw) for raw in fn.get_raw_bindings()]
+        _check_parameters(name, fn.get_user_function(), bindings)
+        functions[name] = bindings
     return functions
 
 
-def _function_info(fn: Any, settings: Mapping[str, str]) -> FunctionInfo:
-    name = str(fn.get_function_name())
-    bindings = [_resolved(b.get_dict_repr(), settings, name) for b in fn.get_bindings()]
-    trigger = fn.get_trigger()
-    trigger_dict = next(b for b in bindings if b["name"] == trigger.name)
+def describe(functions: RawFunctions, settings: Mapping[str, str]) -> dict[str, FunctionInfo]:
+    """Every function as the host sees it; an unsupported trigger or binding fails here."""
+    return {name: _function_info(name, bindings, settings) for name, bindings in functions.items()}
+
+
+def discover(app: func.FunctionApp, settings: Mapping[str, str]) -> dict[str, FunctionInfo]:
+    """``describe`` of what ``index_in_process`` reads from ``app``."""
+    return describe(index_in_process(app.get_functions()), settings)
+
+
+def _is_trigger(binding: Mapping[str, Any]) -> bool:
+    # As the host: a binding whose type ends in "Trigger" is the function's trigger.
+    return str(binding.get("type", "")).lower().endswith("trigger")
+
+
+def _function_info(
+    name: str, raw: Sequence[Mapping[str, Any]], settings: Mapping[str, str]
+) -> FunctionInfo:
+    bindings = [_resolved(b, settings, name) for b in raw]
+    triggers = [b for b in bindings if _is_trigger(b)]
+    if len(triggers) != 1:
+        raise ConfigurationError(f"function {name}: expected one trigger, found {len(triggers)}")
+    trigger_dict = triggers[0]
     trigger_type = str(trigger_dict["type"])
     if trigger_type not in (TIMER_TRIGGER, QUEUE_TRIGGER):
         raise UnsupportedBinding(
@@ -124,7 +146,6 @@ def _function_info(fn: Any, settings: Mapping[str, str]) -> FunctionInfo:
         "name": name,
         "trigger_type": trigger_type,
         "trigger_name": str(trigger_dict["name"]),
-        "user_function": fn.get_user_function(),
         "outputs": outputs,
     }
     if trigger_type == TIMER_TRIGGER:
@@ -141,10 +162,11 @@ def _function_info(fn: Any, settings: Mapping[str, str]) -> FunctionInfo:
 
 
 def _output_info(binding: Mapping[str, Any], function: str) -> OutputBindingInfo:
-    if binding.get("type") != QUEUE_OUTPUT or binding.get("direction") != BindingDirection.OUT:
+    direction = str(binding.get("direction", "")).upper()
+    if binding.get("type") != QUEUE_OUTPUT or direction != "OUT":
         raise UnsupportedBinding(
             f"function {function}: binding {binding.get('name')!r} of type "
-            f"{binding.get('type')!r} ({binding.get('direction')}) is not emulated by the "
+            f"{binding.get('type')!r} ({direction}) is not emulated by the "
             f"local runner (supported: {QUEUE_OUTPUT} output)"
         )
     return OutputBindingInfo(
@@ -192,12 +214,14 @@ def _queue_name(binding: Mapping[str, Any], function: str) -> str:
     return name
 
 
-def _check_parameters(info: FunctionInfo) -> None:
+def _check_parameters(
+    name: str, user_function: Callable[..., Any], bindings: Sequence[Mapping[str, Any]]
+) -> None:
     """Every parameter without a default must name a binding, as the worker checks at indexing."""
-    bound = {info.trigger_name, "context", *(o.name for o in info.outputs)}
-    for name, parameter in inspect.signature(info.user_function).parameters.items():
-        if name not in bound and parameter.default is inspect.Parameter.empty:
+    bound = {"context", *(str(b.get("name")) for b in bindings)}
+    for parameter_name, parameter in inspect.signature(user_function).parameters.items():
+        if parameter_name not in bound and parameter.default is inspect.Parameter.empty:
             raise ConfigurationError(
-                f"function {info.name}: parameter {name!r} is declared in Python but matches "
-                "no binding"
+                f"function {name}: parameter {parameter_name!r} is declared in Python but "
+                "matches no binding"
             )

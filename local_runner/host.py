@@ -1,7 +1,8 @@
 """``LocalHost``: drive an app's registered functions the way the Functions host does.
 
 Test and demo tooling, not a replacement for the host (use ``func start`` for
-real use). It reads the app's functions from its ``func.FunctionApp``, host.json
+real use). It has a language worker index the app (Microsoft's library worker on
+Python 3.13+, else the runner's in-process one: ``invoke.py``), reads host.json
 ``extensions.queues`` and the app settings, and then either runs one step at a
 time (``poll_once``, ``drain``, ``fire_timer``: what tests want) or keeps
 listening (``serve``: what the demo wants). Message handling itself is in
@@ -11,16 +12,16 @@ listening (``serve``: what the demo wants). Message handling itself is in
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Coroutine, Mapping
+from functools import partial
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import azure.functions as func
 
@@ -30,21 +31,21 @@ from local_runner.discovery import (
     TIMER_TRIGGER,
     FunctionInfo,
     app_folder,
-    discover,
+    describe,
     load_app,
 )
 from local_runner.errors import ConfigurationError, DrainTimeout
-from local_runner.invoke import Worker
+from local_runner.invoke import InProcessInvoker, Invoker, Worker
+from local_runner.library_invoker import LibraryInvoker
+from local_runner.library_worker import available as library_worker_available
 from local_runner.outcome import InvocationOutcome
 from local_runner.processor import BoundFunction, MessageProcessor
 from local_runner.queues import QueueStore
 from local_runner.schedule import (
-    Schedule,
     ScheduleParser,
     ncrontab_parser,
     next_poll_delay,
     parse_schedule,
-    timer_request,
 )
 from local_runner.settings import (
     PROCESSING_LEASE_SECONDS,
@@ -53,10 +54,21 @@ from local_runner.settings import (
     queue_options,
     read_host_json,
 )
+from local_runner.timer_listener import TimerListener
+from local_runner.timer_lock import (
+    DEFAULT_HOST_ID,
+    HOST_ID_SETTING,
+    ListenerLock,
+    LockOptions,
+    lock_options,
+)
+from local_runner.triggers import TimerFiring
+from local_runner.waiting import first_of
 
 log = logging.getLogger(__name__)
 
 OutcomeCallback = Callable[[InvocationOutcome], None]
+WorkerChoice = Literal["auto", "library", "in-process"]
 # How long drain() waits between rounds while messages are still invisible.
 _DRAIN_RECHECK_SECONDS = 0.05
 
@@ -70,7 +82,11 @@ class LocalHost:
     ``connection`` names an app setting, where ``UseDevelopmentStorage=true``
     means ``azurite`` (or the emulator's default port). ``settings`` are the app
     settings (default: the environment). ``overrides`` take host.json key names
-    and win over host.json, e.g. ``{"visibilityTimeout": 0}``.
+    and win over host.json, e.g. ``{"visibilityTimeout": 0}``. ``worker`` picks the
+    language worker: ``auto`` (the default) is Microsoft's library worker where it is
+    installed (Python 3.13+), else the in-process one. ``singleton`` overrides
+    host.json ``singleton`` (the timers' listener lock), e.g.
+    ``{"listenerLockRecoveryPollingInterval": 1}``.
     """
 
     def __init__(
@@ -85,6 +101,8 @@ class LocalHost:
         lease_seconds: float = PROCESSING_LEASE_SECONDS,
         schedule_parser: ScheduleParser | None = None,
         clock: Callable[[], dt.datetime] | None = None,
+        worker: WorkerChoice = "auto",
+        singleton: Mapping[str, Any] | None = None,
     ) -> None:
         self._settings = dict(os.environ if settings is None else settings)
         self._connection_string = connection_string
@@ -94,31 +112,56 @@ class LocalHost:
         if host_json is not None and not Path(host_json).exists():
             raise ConfigurationError(f"host.json not found: {host_json}")
         path = Path(host_json) if host_json is not None else app_folder(app) / "host.json"
-        self.options: QueueOptions = queue_options(read_host_json(path), overrides)
-        self.functions: dict[str, FunctionInfo] = discover(load_app(app), self._settings)
-        self._stores: dict[str, QueueStore] = {}
-        self._bound = {name: self._bind(info) for name, info in self.functions.items()}
+        host_config = read_host_json(path)
+        self.options: QueueOptions = queue_options(host_config, overrides)
+        self.lock_options: LockOptions = lock_options(host_config, singleton)
+        function_app = load_app(app)
         self._worker = Worker()
+        self._stores: dict[str, QueueStore] = {}
+        try:
+            self._invoker = _start_worker(worker, function_app, self._worker)
+            try:
+                self.functions: dict[str, FunctionInfo] = describe(
+                    self._invoker.indexed, self._settings
+                )
+                self._bound = {name: self._bind(info) for name, info in self.functions.items()}
+            except BaseException:
+                self._invoker.close()
+                raise
+        except BaseException:
+            self._close_storage()
+            self._worker.close()
+            raise
         self._wakers: dict[str, asyncio.Event] = {}
         self._processor = MessageProcessor(
-            self._worker, self.options, lease_seconds, notify=self._notify
+            self._worker, self._invoker, self.options, lease_seconds, notify=self._notify
         )
         self._queues_ready = False
         log.info(
-            "host: %d functions (%s), %s",
+            "host: %d functions (%s), %s worker, %s",
             len(self.functions),
             ", ".join(f"{n}: {i.trigger_type}" for n, i in self.functions.items()),
+            self.worker,
             self.options,
         )
 
+    @property
+    def worker(self) -> str:
+        """The language worker that indexes and invokes: ``library`` or ``in-process``."""
+        return self._invoker.kind
+
     # -- wiring ---------------------------------------------------------------
 
-    def _store(self, connection: str) -> QueueStore:
+    def _connection(self, connection: str) -> str:
+        """The connection string a binding's ``connection`` (empty: the host's storage) means."""
         if self._connection_string is not None:
             value = self._connection_string
         else:
             value = connection_setting_value(connection, self._settings)
-        value = expand_development_storage(value, self._azurite)
+        return expand_development_storage(value, self._azurite)
+
+    def _store(self, connection: str) -> QueueStore:
+        value = self._connection(connection)
         store = self._stores.get(value)
         if store is None:
             store = self._stores[value] = QueueStore(value)
@@ -166,10 +209,15 @@ class LocalHost:
             fn = self._bound.get(name) or _missing(name, self.functions)
             if fn.info.trigger_type != TIMER_TRIGGER:
                 raise ConfigurationError(f"function {name} is not timer-triggered")
-        return self._worker.run(self._fire(fn, timer_request(past_due=past_due)))
+        return self._worker.run(self._fire(fn, TimerFiring(past_due=past_due)))
 
-    async def _fire(self, fn: BoundFunction, request: func.TimerRequest) -> InvocationOutcome:
-        result = await self._worker.invoke(fn.info, request)
+    async def _fire_reported(
+        self, fn: BoundFunction, on_outcome: OutcomeCallback, firing: TimerFiring
+    ) -> None:
+        await _reported(self._fire(fn, firing), on_outcome)
+
+    async def _fire(self, fn: BoundFunction, firing: TimerFiring) -> InvocationOutcome:
+        result = await self._invoker.invoke(fn.info, firing)
         if result.succeeded:
             result = await self._processor.write_outputs(fn, result)
         outputs = {
@@ -267,20 +315,30 @@ class LocalHost:
         On stop, running invocations finish before this returns.
         """
         timers = self._of_type(TIMER_TRIGGER)
-        parser = self._schedule_parser
-        if timers and parser is None:
-            parser = ncrontab_parser()
-        schedules = {
-            fn.info.name: parse_schedule(parser, str(fn.info.schedule), fn.info.name)
+        parser = (self._schedule_parser or ncrontab_parser()) if timers else None
+        host_id = (self._settings.get(HOST_ID_SETTING) or DEFAULT_HOST_ID).lower()
+        listeners = [
+            (
+                fn,
+                TimerListener(
+                    fn.info.name,
+                    parse_schedule(parser, str(fn.info.schedule), fn.info.name),
+                    ListenerLock(self._connection(""), host_id, fn.info.name, self.lock_options),
+                    self.lock_options,
+                    self._worker,
+                    self._clock,
+                    run_on_startup=fn.info.run_on_startup,
+                ),
+            )
             for fn in timers
             if parser is not None
-        }
-        self._worker.run(self._serve(stop_event, schedules, on_outcome or (lambda o: None)))
+        ]
+        self._worker.run(self._serve(stop_event, listeners, on_outcome or (lambda o: None)))
 
     async def _serve(
         self,
         stop_event: threading.Event,
-        schedules: Mapping[str, Schedule],
+        timers: list[tuple[BoundFunction, TimerListener]],
         on_outcome: OutcomeCallback,
     ) -> None:
         await self._ensure_queues()
@@ -294,8 +352,8 @@ class LocalHost:
         threading.Thread(target=watch, name="local-runner-stop", daemon=True).start()
         tasks = [self._listen(fn, stop, on_outcome) for fn in self._of_type(QUEUE_TRIGGER)]
         tasks += [
-            self._run_timer(fn, schedules[fn.info.name], stop, on_outcome)
-            for fn in self._of_type(TIMER_TRIGGER)
+            listener.run(stop, partial(self._fire_reported, fn, on_outcome))
+            for fn, listener in timers
         ]
         log.info("host: serving %d listeners; set the stop event to end", len(tasks))
         try:
@@ -333,37 +391,20 @@ class LocalHost:
             delay = next_poll_delay(delay, found_since_delay, self.options.max_polling_interval)
             found_since_delay = False
             waker.clear()
-            await _first_of(stop.wait(), waker.wait(), timeout=delay)
+            await first_of(stop.wait(), waker.wait(), timeout=delay)
         if in_flight:
             await asyncio.wait(in_flight)
-
-    async def _run_timer(
-        self,
-        fn: BoundFunction,
-        schedule: Schedule,
-        stop: asyncio.Event,
-        on_outcome: OutcomeCallback,
-    ) -> None:
-        last: dt.datetime | None = None
-        if fn.info.run_on_startup:
-            await _reported(self._fire(fn, timer_request()), on_outcome)
-        while not stop.is_set():
-            due = schedule.next_after(self._clock())
-            log.info("timer: %s next at %s", fn.info.name, due.isoformat())
-            while not stop.is_set() and self._clock() < due:
-                wait = (due - self._clock()).total_seconds()
-                await _first_of(stop.wait(), timeout=max(0.0, wait))
-            if stop.is_set():
-                return
-            request = timer_request(False, last, schedule.next_after(due))
-            await _reported(self._fire(fn, request), on_outcome)
-            last = due
 
     # -- lifetime -------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop the worker and close the storage clients."""
+        """Stop the language worker and the loop, and close the storage clients."""
+        self._invoker.close()
         self._worker.close()
+        self._close_storage()
+
+    def _close_storage(self) -> None:
+        """Close the storage clients."""
         for store in self._stores.values():
             store.close()
 
@@ -377,6 +418,15 @@ class LocalHost:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _start_worker(choice: WorkerChoice, app: func.FunctionApp, worker: Worker) -> Invoker:
+    """The language worker for ``app``, which has indexed it."""
+    if choice == "library" or (choice == "auto" and library_worker_available()):
+        return LibraryInvoker(app, worker)
+    if choice not in ("auto", "in-process"):
+        raise ConfigurationError(f"worker must be auto, library or in-process: {choice!r}")
+    return InProcessInvoker(app, worker.loop)
 
 
 def _missing(name: str, functions: Mapping[str, FunctionInfo]) -> BoundFunction:
@@ -396,15 +446,3 @@ async def _reported(
         on_outcome(outcome)
     except Exception:
         log.exception("host: on_outcome callback failed")
-
-
-async def _first_of(*waits: Coroutine[Any, Any, Any], timeout: float) -> None:
-    """Wait until any of ``waits`` finishes or ``timeout`` seconds pass."""
-    tasks = [asyncio.ensure_future(w) for w in waits]
-    try:
-        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task

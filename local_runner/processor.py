@@ -24,14 +24,13 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from azure.functions.queue import QueueMessage
-
 from local_runner.codec import MessageDecodingError, decode_body, encode_body
 from local_runner.discovery import FunctionInfo
-from local_runner.invoke import InvocationResult, Worker
+from local_runner.invoke import InvocationResult, Invoker, Worker
 from local_runner.outcome import InvocationOutcome, Status
 from local_runner.queues import QueueStore, ReceivedMessage
 from local_runner.settings import QueueOptions
+from local_runner.triggers import QueueDelivery
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +69,13 @@ class MessageProcessor:
     def __init__(
         self,
         worker: Worker,
+        invoker: Invoker,
         options: QueueOptions,
         lease_seconds: float,
         notify: Callable[[str], None] = lambda queue: None,
     ) -> None:
         self._worker = worker
+        self._invoker = invoker
         self._options = options
         self.lease_seconds = lease_seconds
         self._notify = notify
@@ -100,7 +101,7 @@ class MessageProcessor:
         lease = _Lease(message.pop_receipt)
         renewal = asyncio.ensure_future(self._keep_leased(fn, message, lease))
         try:
-            result = await self._worker.invoke(fn.info, _queue_message(message, body))
+            result = await self._invoker.invoke(fn.info, QueueDelivery(message, body))
             if result.succeeded:
                 result = await self.write_outputs(fn, result)
         finally:
@@ -223,18 +224,6 @@ class MessageProcessor:
             f" ({error})" if error else "",
         )
         return outcome
-
-
-def _queue_message(message: ReceivedMessage, body: bytes) -> QueueMessage:
-    return QueueMessage(  # type: ignore[no-untyped-call]
-        id=message.id,
-        body=body,
-        dequeue_count=message.dequeue_count,
-        expiration_time=message.expires_on,
-        insertion_time=message.inserted_on,
-        time_next_visible=message.next_visible_on,
-        pop_receipt=message.pop_receipt,
-    )
 
 
 def _texts(outputs: Mapping[str, list[bytes]]) -> dict[str, list[str]]:

@@ -18,9 +18,7 @@ import datetime as dt
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-from azure.functions.timer import TimerRequest
+from typing import Protocol
 
 from local_runner.errors import ConfigurationError
 from local_runner.settings import MIN_POLLING_INTERVAL
@@ -89,19 +87,3 @@ def parse_schedule(parser: ScheduleParser, expression: str, function: str) -> Sc
         return parser(expression)
     except ValueError as e:
         raise ConfigurationError(f"function {function}: schedule {expression!r}: {e}") from e
-
-
-def timer_request(
-    past_due: bool = False,
-    last: dt.datetime | None = None,
-    next_due: dt.datetime | None = None,
-) -> TimerRequest:
-    """The ``TimerRequest`` the worker builds from the host's timer info."""
-    status: dict[str, Any] = {}
-    if next_due is not None:
-        status = {
-            "Last": (last or dt.datetime.min.replace(tzinfo=dt.UTC)).isoformat(),
-            "Next": next_due.isoformat(),
-            "LastUpdated": (last or next_due).isoformat(),
-        }
-    return TimerRequest(past_due=past_due, schedule_status=status, schedule={"AdjustForDST": True})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+import typing
 import uuid
 from collections.abc import Callable
 
@@ -24,7 +25,9 @@ def fan_out_app(source: str, target: str, requests: list[func.TimerRequest]) -> 
 
     @app.timer_trigger(arg_name="timer", schedule="0 */5 * * * *")
     @app.queue_output(arg_name="work", queue_name=source, connection="AzureWebJobsStorage")
-    def tick(timer: func.TimerRequest, work: func.Out[list[str]]) -> None:
+    # typing.List: Microsoft's worker refuses an output annotated Out[list[str]] ("invalid
+    # non-type annotation"); the in-process worker accepts both.
+    def tick(timer: func.TimerRequest, work: func.Out[typing.List[str]]) -> None:  # noqa: UP006
         requests.append(timer)
         work.set(["job-1", "job-2"])
 

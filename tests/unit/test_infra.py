@@ -13,15 +13,11 @@ from __future__ import annotations
 import ast
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 from shared.config.settings import SETTINGS, STORAGE_CONNECTION, Settings, _storage_connection
-
-ROOT = Path(__file__).resolve().parents[2]
-INFRA = ROOT / "infra"
-MAIN = INFRA / "main.bicep"
+from tests.unit.bicep import INFRA, ROOT, app_settings, bicep_text, literal, params
 
 # Settings the template sets that the app's code does not read, and why.
 HOST_SETTINGS = {
@@ -46,38 +42,6 @@ FLEX_REFUSED = {
 }
 
 
-def bicep_text() -> str:
-    return "\n".join(path.read_text(encoding="utf-8") for path in sorted(INFRA.glob("*.bicep")))
-
-
-def code_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if not line.strip().startswith("//")]
-
-
-def app_settings() -> dict[str, str]:
-    """Name → Bicep expression, from the one ``var appSettings = {...}`` object."""
-    lines = code_lines(bicep_text())
-    start = lines.index("var appSettings = {")
-    end = lines.index("}", start)
-    settings: dict[str, str] = {}
-    for line in lines[start + 1 : end]:
-        match = re.fullmatch(r"\s*'?([A-Za-z_][\w.]*)'?\s*:\s*(.+?)\s*", line)
-        assert match, f"cannot read app setting line {line!r}"
-        assert match.group(1) not in settings, f"{match.group(1)} is set twice"
-        settings[match.group(1)] = match.group(2)
-    return settings
-
-
-def params() -> dict[str, tuple[str, str | None]]:
-    """Parameter name → (type, default expression or None)."""
-    found = {}
-    for line in code_lines(bicep_text()):
-        match = re.fullmatch(r"param (\w+) (\w+)(?: = (.+))?", line.strip())
-        if match:
-            found[match.group(1)] = (match.group(2), match.group(3))
-    return found
-
-
 def function_names() -> set[str]:
     """Names of the functions function_app.py registers (read, not imported: no settings needed)."""
     tree = ast.parse((ROOT / "function_app.py").read_text(encoding="utf-8"))
@@ -86,11 +50,6 @@ def function_names() -> set[str]:
         for node in tree.body
         if isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef) and node.decorator_list
     }
-
-
-def literal(expression: str) -> str:
-    """A Bicep literal as the app setting's text: 'x' → x, 25 → 25."""
-    return expression[1:-1] if expression.startswith("'") else expression
 
 
 def test_every_setting_the_app_reads_is_set_by_the_template():
@@ -191,12 +150,12 @@ def test_keys_and_local_authentication_are_switched_off():
     assert "allowSharedKeyAccess: true" not in text
 
 
-def test_the_app_is_python_3_11_on_flex_consumption_without_the_settings_flex_refuses():
+def test_the_app_is_python_on_flex_consumption_without_the_settings_flex_refuses():
     text = bicep_text()
 
     assert "name: 'FC1'" in text and "tier: 'FlexConsumption'" in text
     assert "kind: 'functionapp,linux'" in text
-    assert re.search(r"runtime: \{\s*name: 'python'\s*version: '3.11'\s*\}", text)
+    assert re.search(r"runtime: \{\s*name: 'python'\s*version: pythonVersion\s*\}", text)
     assert not FLEX_REFUSED & set(app_settings())
 
 
