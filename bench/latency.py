@@ -88,8 +88,8 @@ def render(latency: dict[str, Any], command: str) -> list[str]:
         f"names the next): device pages × {ms} is the floor of a run's critical path. The group "
         "pages are read beside them; a steady-state run writes nothing; a first run writes its "
         f"groups {WRITE_CONCURRENCY} at a time after the plan, adding ceil(writes / "
-        f"{WRITE_CONCURRENCY}) × {ms} to its floor. Steady state: the median of "
-        f"{latency['runs']} runs; first run: one run. Target: the steady-state wall time within "
+        f"{WRITE_CONCURRENCY}) × {ms} to its floor. Steady state: {_runs(latency['runs'])}; "
+        "first run: one run. Target: the steady-state wall time within "
         f"{TARGET} times the floor at 100,000 devices.",
         "",
         "| Devices | Tags | Run | Device pages | Group pages | Writes | Wall time (s) "
@@ -112,6 +112,10 @@ def render(latency: dict[str, Any], command: str) -> list[str]:
                 f"{ratio:.3f} | {target} |"
             )
     return [*lines, ""]
+
+
+def _runs(count: int) -> str:
+    return "one run" if count == 1 else f"the median of {count} runs"
 
 
 def splice(path: Path, section: list[str]) -> None:
