@@ -18,15 +18,18 @@ import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from azure.core.credentials import TokenCredential
 
 from shared.config.settings import Settings
+from shared.core.assignments import AssignmentKind, named_targets, resolve
 from shared.core.errors import GraphError, PermissionDeniedError, SettingsError, TransientGraphError
 from shared.core.permissions import required_roles
 from shared.core.preflight import SETTINGS_CHECK, Check, Checklist
 from shared.graph.client import default_credential, graph_token
 from shared.graph.gateway import GraphGateway
+from shared.graph.intune import group_ids
 from shared.shell.doctor_checks import (
     grant_fix,
     in_daemon_thread,
@@ -75,22 +78,56 @@ async def _groups(gateway: GraphGateway) -> str:
     return "the combined group filter answered"
 
 
-# The reads the app makes, in the order it makes them. Each must answer; a 403 names the
-# permission it lacks. More reads join this list as the app makes them (the Autopilot deployment
-# profiles and Enrollment Status Pages a scenario assigns).
-READS: tuple[Read, ...] = (
-    Read("read Autopilot devices", _devices),
-    Read("read groups with the app's query", _groups),
-)
-
-
 class Surprise(Exception):
-    """Graph answered, but not as documented."""
+    """Graph answered, but not as documented (or not as the settings need)."""
 
     def __init__(self, detail: str, fix: str) -> None:
         super().__init__(detail)
         self.detail = detail
         self.fix = fix
+
+
+def _targets(kind: AssignmentKind, names: set[str]) -> Callable[[GraphGateway], Awaitable[str]]:
+    """The list of one kind of target, each name the catalogue gives resolved against it, and
+    each resolved one's assignments read, as a run does."""
+
+    async def probe(gateway: GraphGateway) -> str:
+        read: Callable[[str], Awaitable[list[dict[str, Any]]]]
+        if kind is AssignmentKind.PROFILE:
+            listed, read = await gateway.autopilot_profiles(), gateway.profile_assignments
+        else:
+            listed, read = await gateway.enrollment_status_pages(), gateway.esp_assignments
+        found = []
+        for name in sorted(names):
+            target = resolve(kind, name, listed)
+            if isinstance(target, str):
+                raise Surprise(
+                    target,
+                    "name it by its id or its exact display name in the scenario catalogue "
+                    "(SCENARIO_FILE); until then that scenario's assignments are skipped",
+                )
+            groups = len(group_ids(await read(target.id)))
+            found.append(f"{target.display_name!r} ({target.id}, {groups} groups)")
+        return f"{len(listed)} listed; the catalogue's resolve: {', '.join(found)}"
+
+    return probe
+
+
+def reads_for(settings: Settings) -> tuple[Read, ...]:
+    """The reads the app makes with these settings, in the order it makes them. Each must
+    answer; a 403 names the permission it lacks."""
+    reads = [
+        Read("read Autopilot devices", _devices),
+        Read("read groups with the app's query", _groups),
+    ]
+    named = named_targets(settings.catalogue)
+    if AssignmentKind.PROFILE in named:
+        profiles = _targets(AssignmentKind.PROFILE, named[AssignmentKind.PROFILE])
+        reads.append(Read("read Autopilot profiles (Graph beta)", profiles))
+    if AssignmentKind.ESP in named:
+        esps = _targets(AssignmentKind.ESP, named[AssignmentKind.ESP])
+        reads.append(Read("read Enrollment Status Pages", esps))
+    return tuple(reads)
 
 
 async def _upsert_route(gateway: GraphGateway) -> str:
@@ -132,7 +169,8 @@ async def run_doctor(
 async def _graph_checks(
     settings: Settings, credential: TokenCredential | None, timeout: float, checklist: Checklist
 ) -> None:
-    probes = [*((read.name, read.probe) for read in READS), (UPSERT_CHECK, _upsert_route)]
+    reads = reads_for(settings)
+    probes = [*((read.name, read.probe) for read in reads), (UPSERT_CHECK, _upsert_route)]
     if credential is None and not settings.graph_is_loopback:
         credential = default_credential(settings)  # one credential for the token and the reads
     try:

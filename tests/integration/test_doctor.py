@@ -27,6 +27,7 @@ from shared.core.permissions import required_roles
 from shared.core.preflight import Checklist
 from shared.shell.cli import main
 from shared.shell.doctor import PROBE_PREFIX, run_doctor
+from tests.assign_tenant import UD_ESP, UD_PROFILE, make_tenant
 from tests.conftest import device
 
 REQUIRED_ROLES = required_roles(load_catalogue())  # the shipped catalogue's
@@ -281,3 +282,51 @@ def test_the_checklist_shows_neither_the_token_nor_the_storage_key(emulator, azu
     text = checklist.render() + json.dumps(checklist.to_dict())
     assert credential.token not in text and credential.token.split(".")[1] not in text
     assert key not in text and azurite.connection_string not in text
+
+
+# --- scenarios that name an Autopilot profile and an ESP ------------------------------------
+
+
+def test_when_scenarios_name_targets_the_doctor_reads_and_resolves_them_too(
+    emulator, azurite, env, tmp_path
+):
+    tenant = make_tenant(emulator, azurite.connection_string, tmp_path)
+
+    checklist = doctor({**env, "SCENARIO_FILE": str(tenant.catalogue)})
+
+    assert failed(checklist) == {}
+    checks = {c.name: c.detail for c in checklist.checks}
+    profiles = checks["read Autopilot profiles (Graph beta)"]
+    assert f"'{UD_PROFILE}' ({tenant.ids[UD_PROFILE]}, 0 groups)" in profiles
+    assert f"'{UD_ESP}' ({tenant.ids[UD_ESP]}, 1 groups)" in checks["read Enrollment Status Pages"]
+    assert [r.path for r in emulator.requests if r.path.startswith("/beta/")]  # beta was read
+    [probe] = [r for r in emulator.requests if r.method in WRITES]  # still only the probe
+    assert (probe.method, probe.status) == ("PATCH", 404)
+
+
+def test_a_target_name_that_does_not_resolve_fails_naming_it_and_the_fix(
+    emulator, azurite, env, tmp_path
+):
+    tenant = make_tenant(emulator, azurite.connection_string, tmp_path)
+    emulator.add_autopilot_profile({"displayName": UD_PROFILE.upper()})
+
+    checklist = doctor({**env, "SCENARIO_FILE": str(tenant.catalogue)})
+
+    assert checklist.exit_code == 1
+    problem = failed(checklist)["read Autopilot profiles (Graph beta)"]
+    assert f"Autopilot profile {UD_PROFILE!r} matches 2" in problem
+    assert "SCENARIO_FILE" in problem
+
+
+def test_without_readwrite_the_profile_read_is_refused_naming_the_permission_the_settings_need(
+    emulator, azurite, env, tmp_path
+):
+    tenant = make_tenant(emulator, azurite.connection_string, tmp_path)
+    emulator.set_permissions(["Group.ReadWrite.All"])
+
+    checklist = doctor({**env, "SCENARIO_FILE": str(tenant.catalogue)})
+
+    assert (
+        "403: the identity lacks DeviceManagementServiceConfig.ReadWrite.All"
+        in (failed(checklist)["read Autopilot devices"])
+    )
