@@ -253,3 +253,19 @@ def test_without_storage_assignments_are_not_attempted_and_the_run_says_what_it_
     assert any("needs AzureWebJobsStorage" in o for o in outcomes)
     assert tenant.profile_groups() == [] and managed_id(tenant, "SALES-UD")
     assert json.dumps(report.to_dict())  # the JSON document still serialises
+
+
+def test_assigning_a_group_already_on_a_profile_counts_as_done_and_makes_no_second_row(tenant):
+    emu = tenant.emulator
+    group = emu.add_group({"displayName": "Already there", "mailNickname": "already"})
+    profile = tenant.ids[UD_PROFILE]
+
+    async def assign_twice() -> tuple[bool, bool]:
+        async with GraphGateway.from_settings(tenant.settings()) as gateway:
+            first = await gateway.assign_profile(profile, group["id"])
+            second = await gateway.assign_profile(profile, group["id"])  # Graph refuses: 400
+            return first, second
+
+    assert asyncio.run(assign_twice()) == (True, False)
+    assert tenant.profile_groups() == [group["id"]] and emu.duplicate_profile_assignments() == []
+    assert [r.status for r in emu.requests if r.method == "POST"] == [201, 400]
