@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable
+from typing import Any
 
+from shared.core.assignments import IntuneView
 from shared.core.errors import PermanentGraphError
 from shared.core.groups import GroupIndex
 from shared.core.model import GroupSnapshot, Inventory
@@ -34,27 +37,44 @@ BASIC_FILTERS = (DYNAMIC_FILTER, NICKNAME_FILTER)
 
 
 async def observe_tenant(
-    gateway: GraphGateway, purchase_orders: bool, query: GroupQuery
-) -> tuple[Inventory, list[GroupSnapshot]]:
-    """The devices and the groups, the group pages read while the device pages are.
+    gateway: GraphGateway,
+    purchase_orders: bool,
+    query: GroupQuery,
+    intune: Awaitable[IntuneView] | None = None,
+) -> tuple[Inventory, list[GroupSnapshot], IntuneView | None]:
+    """The devices, the groups and (when a scenario assigns) the profiles and ESPs, the others
+    read while the device pages are.
 
     The device pages must be read one after another (each page names the next), so they are a
-    run's critical path; the group query runs beside them instead of after them. If either
-    fails, the other is cancelled and the first failure is raised.
+    run's critical path; the group query and the Intune reads run beside them instead of after
+    them. If any fails, the others are cancelled and the first failure is raised.
     """
-    devices = asyncio.create_task(observe_devices(gateway, purchase_orders))
-    groups = asyncio.create_task(observe_groups(gateway, query))
+    inventory, groups, view = await together(
+        observe_devices(gateway, purchase_orders),
+        observe_groups(gateway, query),
+        intune if intune is not None else _nothing(),
+    )
+    return inventory, groups, view
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def together(*reads: Awaitable[Any]) -> list[Any]:
+    """Every read at once; on the first failure the rest are cancelled and it is raised."""
+    tasks = [asyncio.ensure_future(read) for read in reads]
     try:
-        await asyncio.wait((devices, groups), return_when=asyncio.FIRST_EXCEPTION)
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
     finally:
-        for task in (devices, groups):
+        for task in tasks:
             task.cancel()  # a no-op for a finished one
-        await asyncio.gather(devices, groups, return_exceptions=True)
-    for task in (devices, groups):
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in tasks:
         error = None if task.cancelled() else task.exception()
         if error is not None:
             raise error
-    return devices.result(), groups.result()
+    return [task.result() for task in tasks]
 
 
 async def observe_devices(gateway: GraphGateway, purchase_orders: bool) -> Inventory:

@@ -66,12 +66,12 @@ async def run_reconcile(
     start = graph.requests_sent
     now = dt.datetime.now(dt.UTC)
     try:
-        report.inventory, groups = await observe_tenant(
-            graph, settings.purchase_order_groups, group_query or GroupQuery()
+        catalogue = settings.catalogue
+        intune_reads = observe_intune(graph, ledger, catalogue, now) if catalogue.assigns else None
+        report.inventory, groups, intune = await observe_tenant(
+            graph, settings.purchase_order_groups, group_query or GroupQuery(), intune_reads
         )
         report.groups_observed = len(groups)
-        catalogue = settings.catalogue
-        intune = await observe_intune(graph, ledger, catalogue, now) if catalogue.assigns else None
         report.plan = make_plan(report.inventory, groups, wanted_from(settings), intune)
         record_static_outcomes(report)
         if report.plan.unsafe and not force:

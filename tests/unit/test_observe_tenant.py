@@ -63,8 +63,9 @@ def observe(gateway: InterleavedGateway) -> Any:
 def test_the_group_query_is_answered_before_the_last_device_page_is_read():
     gateway = InterleavedGateway()
 
-    inventory, groups = observe(gateway)
+    inventory, groups, intune = observe(gateway)
 
+    assert intune is None  # no scenario assigns: nothing read for it
     assert gateway.events == ["device page 1", "group page", "device page 2"]
     assert inventory.devices == 2 and set(inventory.tags) == {"A-UD", "B-UD"}
     assert [g.id for g in groups] == ["g-1"]
@@ -78,3 +79,21 @@ def test_a_failing_group_query_stops_the_device_reading_and_is_raised():
 
     assert gateway.devices_cancelled
     assert "device page 2" not in gateway.events
+
+
+def test_the_intune_reads_run_beside_the_device_pages_and_their_result_is_kept():
+    gateway = InterleavedGateway()
+
+    async def intune_reads() -> Any:
+        gateway.events.append("intune read")
+        await gateway.groups_answered.wait()
+        return "the view"
+
+    async def run() -> Any:
+        reads = observe_tenant(gateway, False, GroupQuery(), intune_reads())  # type: ignore[arg-type]
+        return await asyncio.wait_for(reads, NEVER)
+
+    inventory, _groups, intune = asyncio.run(run())
+
+    assert intune == "the view" and inventory.devices == 2
+    assert gateway.events.index("intune read") < gateway.events.index("device page 2")
