@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import latency, layers, measure, report
+from bench import assigning, latency, layers, measure, report
 from bench.emulator_proc import EmulatorProcess
+from local_runner.azurite import Azurite
 
 FULL_SIZES = [measure.Size(1_000, 20), measure.Size(10_000, 200), measure.Size(100_000, 2_000)]
 QUICK_SIZES = [measure.Size(1_000, 20), measure.Size(10_000, 200)]
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         "requests": {},
         "speed": {},
         "memory": {},
+        "assigning": {},
     }
     memory_sizes = [sizes[0], sizes[-1]]
     with EmulatorProcess() as emu:
@@ -62,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
         for size in memory_sizes:
             step(f"peak memory, {size.label} devices")
             results["memory"][size.label] = measure.memory(emu, size, runs)
+        with Azurite() as azurite:  # the assignments' ledger and locks
+            for size in sizes[:2]:
+                step(f"Graph requests with assignments, {size.label} devices")
+                results["assigning"][size.label] = assigning.graph_requests(
+                    emu, size, runs, azurite.connection_string
+                )
         step("cold start")
         results["coldStart"] = measure.cold_start(emu, runs)
         step("queue")

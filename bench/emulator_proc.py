@@ -44,7 +44,12 @@ def serve(commands: IO[str], answers: IO[str]) -> None:
         if command == "load":
             if emulator is not None:
                 emulator.stop()
-            tenant = generate_tenant(args["devices"], args["tags"], args["seed"])
+            tenant = generate_tenant(
+                args["devices"],
+                args["tags"],
+                args["seed"],
+                scenario_profiles=args.get("scenario_profiles", False),
+            )
             emulator = Emulator(
                 tenant, page_size=args["page_size"], group_page_size=args["group_page_size"]
             )
@@ -59,6 +64,22 @@ def serve(commands: IO[str], answers: IO[str]) -> None:
             answer()
         elif command == "groups":
             answer(emulator.groups())
+        elif command == "permissions":
+            emulator.set_permissions(args["permissions"])
+            answer()
+        elif command == "intune":
+            answer(
+                {
+                    "profiles": [
+                        {**p, "assignments": emulator.profile_assignments(p["id"])}
+                        for p in emulator.autopilot_profiles()
+                    ],
+                    "configurations": [
+                        {**c, "assignments": emulator.esp_assignments(c["id"])}
+                        for c in emulator.enrollment_configurations()
+                    ],
+                }
+            )
         elif command == "latency":
             emulator.faults.set_latency(args["seconds"])
             answer()
@@ -94,7 +115,13 @@ class EmulatorProcess:
         return answer["value"]
 
     def load(
-        self, devices: int, tags: int, seed: int, page_size: int = 1000, group_page_size: int = 100
+        self,
+        devices: int,
+        tags: int,
+        seed: int,
+        page_size: int = 1000,
+        group_page_size: int = 100,
+        scenario_profiles: bool = False,
     ) -> str:
         """A fresh tenant (the previous one is dropped); returns the base URL."""
         self.base_url = self._call(
@@ -104,8 +131,17 @@ class EmulatorProcess:
             seed=seed,
             page_size=page_size,
             group_page_size=group_page_size,
+            scenario_profiles=scenario_profiles,
         )
         return self.base_url
+
+    def set_permissions(self, permissions: list[str]) -> None:
+        self._call("permissions", permissions=permissions)
+
+    def intune(self) -> JsonDict:
+        """Every profile and enrollment configuration, each with its assignments."""
+        result: JsonDict = self._call("intune")
+        return result
 
     def requests(self) -> list[Request]:
         return [Request(*row) for row in self._call("requests")]

@@ -84,6 +84,8 @@ def render(results: dict[str, Any]) -> str:
         "",
     ]
     lines += _requests(results)
+    if results.get("assigning"):
+        lines += _assigning(results)
     lines += _speed(results)
     lines += _memory(results)
     lines += _cold_start(results)
@@ -118,6 +120,37 @@ def _requests(results: dict[str, Any]) -> list[str]:
                 f"| {size['devices']:,} | {size['tags']:,} | {name} | {app:,.0f} | {total:,.0f} "
                 f"({floor['device_pages']} + {floor['group_pages']} + {floor['writes']}) | "
                 f"{mark(app == total)} |"
+            )
+    return [*lines, ""]
+
+
+def _assigning(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "With assignments: every scenario names the generated tenant's Autopilot profile and ESP "
+        "for it (`bench/assigning.py`), so each group is also put on both. Floor = the groups' "
+        "floor above + the profile list and the enrollment-configuration list + one read per named "
+        "profile and ESP + one POST per group put on a profile + for each ESP whose list changes, "
+        "its `assign`, the read-back that checks it and the read under its lock "
+        "(`bench/floors.py`, `assignment_bound`). In a steady state only the reads are added.",
+        "",
+        "| Devices | Tags | Run | App requests | Floor: groups + (lists + reads + POSTs + 3 × ESP "
+        "changes) | Assigned | Target |",
+        "|---:|---:|---|---:|---|---:|---|",
+    ]
+    for size in results["sizes"]:
+        samples = results["assigning"].get(size["label"])
+        if not samples:
+            continue
+        for phase, name in (("first", "first run"), ("steady", "steady state")):
+            app = at(samples, phase, "requests")
+            total = at(samples, phase, "floorTotal")
+            groups = samples[0][phase]["floor"]["groups"]["total"]
+            bound = samples[0][phase]["floor"]["assignments"]
+            assigned = at(samples, phase, "assigned")
+            lines.append(
+                f"| {size['devices']:,} | {size['tags']:,} | {name} | {app:,.0f} | {total:,.0f} "
+                f"({groups} + ({bound['lists']} + {bound['reads']} + {bound['posts']} + 3 × "
+                f"{bound['esp_changes']})) | {assigned:,.0f} | {mark(app == total)} |"
             )
     return [*lines, ""]
 
