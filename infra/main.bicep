@@ -201,7 +201,8 @@ resource poisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@202
 }
 
 // The app's identity on the account. Blob Data Owner: the host's blob leases (the timer's
-// singleton lock) and the deployment package. Queue Data Contributor: the queue trigger (read,
+// singleton lock), the deployment package, and the app's assignment history and per-ESP locks
+// (container autopilot-groups). Queue Data Contributor: the queue trigger (read,
 // process), the output binding and the app's own write of a last-delivery answer (add), and the
 // host's creation of the poison queue; it includes the Reader, Message Processor and Message
 // Sender roles the Functions documentation lists for a trigger and an output.
