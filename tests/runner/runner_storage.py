@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
@@ -57,3 +59,12 @@ class Queues:
             page = next(client.receive_messages(messages_per_page=32).by_page())
             for message in page:
                 client.update_message(message, visibility_timeout=0)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Until ``condition`` holds; the timeout bounds the wait, it is not a speed expectation."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met before the deadline")
+        time.sleep(0.02)

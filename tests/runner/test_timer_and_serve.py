@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 import typing
 import uuid
 from collections.abc import Callable
@@ -14,7 +13,7 @@ import pytest
 
 from local_runner import Azurite, ConfigurationError, InvocationOutcome, LocalHost
 from local_runner.schedule import EverySchedule, every
-from tests.runner.runner_storage import HOST_JSON, Queues, b64
+from tests.runner.runner_storage import HOST_JSON, Queues, b64, wait_for
 
 FAST = {"visibilityTimeout": 0, "maxPollingInterval": 0.1}
 
@@ -93,14 +92,6 @@ def test_fire_timer_needs_a_name_when_the_app_has_several_timers(azurite: Azurit
         with pytest.raises(ConfigurationError, match="one, two"):
             host.fire_timer()
         assert host.fire_timer("two").status == "succeeded"
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        time.sleep(0.02)
 
 
 def test_serve_fires_timers_on_schedule_and_follows_the_work_through_the_queues(

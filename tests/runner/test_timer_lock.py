@@ -4,9 +4,8 @@ AzureWebJobsStorage, and another instance takes over when the holder stops."""
 from __future__ import annotations
 
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import azure.functions as func
 import pytest
@@ -16,7 +15,7 @@ from local_runner import Azurite, ConfigurationError, LocalHost
 from local_runner.azurite import connection_string_for
 from local_runner.schedule import every
 from local_runner.timer_lock import HOST_ID_SETTING, LOCK_CONTAINER, lock_blob_name, lock_options
-from tests.runner.runner_storage import HOST_JSON
+from tests.runner.runner_storage import HOST_JSON, wait_for
 
 # Blob leases last at least 15 s; the holder renews at half of that, and releases on stop.
 SINGLETON = {"listenerLockPeriod": "00:00:15", "listenerLockRecoveryPollingInterval": 0.1}
@@ -31,14 +30,6 @@ def ticking_app(events: list[str], label: str) -> func.FunctionApp:
         events.append(label)
 
     return app
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        time.sleep(0.02)
 
 
 class Instance:
