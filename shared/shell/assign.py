@@ -151,7 +151,13 @@ async def apply_assignments(
                 # assignment, and until a read shows it, later plans wait instead of re-posting.
                 intended = [g for _, g in pending]
                 await ledger.record(kind, target_id, now=stamp, intended=intended)
-                done = await _assign_profile(gateway, target_id, pending)
+                done, failures = await _assign_profile(gateway, target_id, pending)
+                errors.update(failures)
+                refused = [g for i, g in pending if i in failures and _final(failures[i])]
+                await _withdraw(ledger, kind, target_id, refused, stamp)
+                denied = denied or next(
+                    (e for e in failures.values() if isinstance(e, PermissionDeniedError)), None
+                )
             else:
                 async with ledger.lock(kind, target_id):
                     done = await _assign_esp(gateway, ledger, kind, target_id, pending, now)
@@ -168,15 +174,22 @@ async def apply_assignments(
                 log.warning("assign: %s %s failed: %s", kind, target_id, error)
             outcomes.update({i: _failed(error) for i, _ in pending})
             errors.update({i: error for i, _ in pending})
-            if not isinstance(error, TransientError):  # refused for good: nothing is pending
+            if _final(error):  # refused for good: nothing is pending
                 await _withdraw(ledger, kind, target_id, [g for _, g in pending], stamp)
     await _record_seen(entries, ledger, view, stamp)
     return AssignResult(outcomes, denied, errors)
 
 
+def _final(error: AppError) -> bool:
+    """Refused for good (the write did not happen), as opposed to an outcome not known yet."""
+    return not isinstance(error, TransientError)
+
+
 async def _withdraw(
     ledger: Ledger, kind: AssignmentKind, target_id: str, groups: list[str], stamp: str
 ) -> None:
+    if not groups:
+        return
     try:
         await ledger.record(kind, target_id, now=stamp, refused=groups)
     except AppError as error:  # the intent then expires on its own (RECENT)
@@ -194,12 +207,24 @@ def _failed(error: AppError) -> str:
 
 async def _assign_profile(
     gateway: GraphGateway, profile_id: str, pending: list[tuple[int, str]]
-) -> dict[int, str]:
+) -> tuple[dict[int, str], dict[int, AppError]]:
+    """One POST per group; a group's failure is its own (a missing permission stops the rest)."""
     done: dict[int, str] = {}
+    failures: dict[int, AppError] = {}
     for index, group_id in pending:
-        made = await gateway.assign_profile(profile_id, group_id)
+        if any(isinstance(e, PermissionDeniedError) for e in failures.values()):
+            failures[index] = next(iter(failures.values()))
+            done[index] = "not attempted (permission missing)"
+            continue
+        try:
+            made = await gateway.assign_profile(profile_id, group_id)
+        except AppError as error:
+            failures[index], done[index] = error, _failed(error)
+            if not isinstance(error, PermissionDeniedError):
+                log.warning("assign: profile %s, group %s failed: %s", profile_id, group_id, error)
+            continue
         done[index] = "assigned" if made else "already assigned"
-    return done
+    return done, failures
 
 
 async def _assign_esp(

@@ -13,6 +13,7 @@ import pytest
 
 from graph_emulator import Emulator, ManualClock
 from local_runner import Azurite
+from shared.core.errors import PermanentGraphError
 from shared.core.naming import unique_name
 from shared.core.rules import Kind
 from shared.graph.gateway import GraphGateway
@@ -269,3 +270,31 @@ def test_assigning_a_group_already_on_a_profile_counts_as_done_and_makes_no_seco
     assert asyncio.run(assign_twice()) == (True, False)
     assert tenant.profile_groups() == [group["id"]] and emu.duplicate_profile_assignments() == []
     assert [r.status for r in emu.requests if r.method == "POST"] == [201, 400]
+
+
+def test_one_group_graph_refuses_on_a_profile_fails_alone_and_the_others_are_assigned(tenant):
+    emu = tenant.emulator
+    refused_tag = "HR-UD"
+
+    class RefusesOne(GraphGateway):
+        async def assign_profile(self, profile_id: str, group_id: str) -> bool:
+            if group_id == managed_id(tenant, refused_tag):
+                raise PermanentGraphError("assign an Autopilot profile: Graph answered 400: no")
+            return await super().assign_profile(profile_id, group_id)
+
+    async def run() -> Report:
+        async with RefusesOne.from_settings(tenant.settings()) as gateway:
+            return await run_reconcile(tenant.settings(), apply=True, gateway=gateway)
+
+    report = asyncio.run(run())
+
+    outcomes = {
+        (a.group_name.split()[-1], a.kind.value): report.assignment_outcome(i)
+        for i, a in enumerate(report.assignments)
+    }
+    assert outcomes[(refused_tag, "autopilotProfile")].startswith("failed:")
+    assert outcomes[("SALES-UD", "autopilotProfile")] == "assigned"
+    assert outcomes[(refused_tag, "enrollmentStatusPage")] == "assigned"  # its ESP goes on
+    assert not report.ok and report.assignments_failed == 1
+    assert tenant.profile_groups() == [managed_id(tenant, "SALES-UD")]
+    assert emu.esp_assignments_removed == []
