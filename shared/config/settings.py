@@ -103,11 +103,6 @@ class Settings:
         return is_loopback_host(urlsplit(self.graph_base_url).hostname)
 
     @property
-    def graph_beta_url(self) -> str:
-        """Graph beta, for Autopilot deployment profiles (v1.0 has no such collection)."""
-        return beta_url(self.graph_base_url)
-
-    @property
     def poison_queue(self) -> str:
         return f"{self.request_queue}-poison"
 

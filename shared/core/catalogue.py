@@ -79,10 +79,6 @@ class Catalogue:
     def names_profiles(self) -> bool:
         return any(s.autopilot_profile for s in self.scenarios)
 
-    @property
-    def names_esps(self) -> bool:
-        return any(s.enrollment_status_page for s in self.scenarios)
-
     def scenario_for(self, kind: Kind, value: str) -> Scenario | None:
         """The first scenario whose patterns match, else the default one, else None."""
         folded = fold(value)

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from shared.core.errors import GraphError, PermissionDeniedError, TransientGraphError
+from shared.core.errors import AppError, GraphError, PermissionDeniedError, TransientError
 from shared.core.model import WRITES, Action, GroupSnapshot, PlanEntry
 from shared.graph.gateway import GraphGateway
 
@@ -51,16 +51,24 @@ async def apply_plan(
                 continue
             try:
                 result.outcomes[index] = await _write(entry, graph)
-            except PermissionDeniedError as error:
-                result.denied = result.denied or error
-                result.outcomes[index] = Applied(f"failed: {error}", error=error)
             except GraphError as error:
-                kind = "transient" if isinstance(error, TransientGraphError) else "permanent"
-                result.outcomes[index] = Applied(f"failed: {error} ({kind})", error=error)
-                log.warning("apply: %s %s failed: %s", entry.action, entry.unique_name, error)
+                result.outcomes[index] = Applied(failed_text(error), error=error)
+                if isinstance(error, PermissionDeniedError):
+                    result.denied = result.denied or error
+                else:
+                    log.warning("apply: %s %s failed: %s", entry.action, entry.unique_name, error)
 
     await asyncio.gather(*(worker() for _ in range(workers)))
     return result
+
+
+def failed_text(error: AppError) -> str:
+    """A failed write's outcome as reports show it: the error, and whether retrying may help
+    (a missing permission needs no such note: the error names what to grant)."""
+    if isinstance(error, PermissionDeniedError):
+        return f"failed: {error}"
+    kind = "transient" if isinstance(error, TransientError) else "permanent"
+    return f"failed: {error} ({kind})"
 
 
 async def _write(entry: PlanEntry, graph: GraphGateway) -> Applied:

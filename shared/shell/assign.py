@@ -34,7 +34,7 @@ from shared.core.catalogue import Catalogue
 from shared.core.errors import AppError, PermissionDeniedError, TransientError
 from shared.graph.gateway import GraphGateway
 from shared.graph.intune import canonical, group_ids, group_target
-from shared.shell.apply import Applied
+from shared.shell.apply import Applied, failed_text
 from shared.storage.ledger import Ledger
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ async def apply_assignments(
                 denied = denied or error
             else:
                 log.warning("assign: %s %s failed: %s", kind, target_id, error)
-            outcomes.update({i: _failed(error) for i, _ in pending})
+            outcomes.update({i: failed_text(error) for i, _ in pending})
             errors.update({i: error for i, _ in pending})
             if _final(error):  # refused for good: nothing is pending
                 await _withdraw(ledger, kind, target_id, [g for _, g in pending], stamp)
@@ -200,11 +200,6 @@ def _created_id(applied: Applied | None) -> str | None:
     return applied.group.id if applied is not None and applied.group is not None else None
 
 
-def _failed(error: AppError) -> str:
-    kind = "transient" if isinstance(error, TransientError) else "permanent"
-    return f"failed: {error} ({kind})"
-
-
 async def _assign_profile(
     gateway: GraphGateway, profile_id: str, pending: list[tuple[int, str]]
 ) -> tuple[dict[int, str], dict[int, AppError]]:
@@ -219,7 +214,7 @@ async def _assign_profile(
         try:
             made = await gateway.assign_profile(profile_id, group_id)
         except AppError as error:
-            failures[index], done[index] = error, _failed(error)
+            failures[index], done[index] = error, failed_text(error)
             if not isinstance(error, PermissionDeniedError):
                 log.warning("assign: profile %s, group %s failed: %s", profile_id, group_id, error)
             continue

@@ -313,12 +313,12 @@ def test_a_scenario_may_name_a_profile_and_an_esp_and_only_their_form_is_checked
         "0f1e-any-id-form",
     )
     assert (second.autopilot_profile, second.enrollment_status_page) == (None, None)
-    assert catalogue.assigns and catalogue.names_profiles and catalogue.names_esps
+    assert catalogue.assigns and catalogue.names_profiles
 
 
 def test_a_catalogue_naming_no_targets_does_not_assign() -> None:
     catalogue = load_catalogue()
-    assert not catalogue.assigns and not catalogue.names_profiles and not catalogue.names_esps
+    assert not catalogue.assigns and not catalogue.names_profiles
 
 
 @pytest.mark.parametrize("field", ["autopilotProfile", "enrollmentStatusPage"])

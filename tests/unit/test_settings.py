@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from shared.config.catalogue_file import SHIPPED_CATALOGUE
-from shared.config.settings import SETTINGS, Settings, StorageConnection, is_loopback_host
+from shared.config.settings import (
+    SETTINGS,
+    Settings,
+    StorageConnection,
+    beta_url,
+    is_loopback_host,
+)
 from shared.core.errors import SettingsError
 
 CONNECTION_STRING = (
@@ -247,7 +253,7 @@ def test_graph_beta_is_the_base_url_with_beta_for_its_version(
     tmp_path: Path, base: str, beta: str
 ) -> None:
     env = {"GRAPH_BASE_URL": base, "SCENARIO_FILE": str(catalogue_naming_a_profile(tmp_path))}
-    assert Settings.from_env(env).graph_beta_url == beta
+    assert beta_url(Settings.from_env(env).graph_base_url) == beta
 
 
 def test_a_base_url_without_its_version_is_refused_only_when_a_scenario_names_a_profile(
