@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from shared.core.naming import fold
+from shared.core.model import fold
 from shared.graph.client import DEVELOPMENT_TOKEN
 from shared.graph.devices import DEVICE_FIELDS
 from shared.graph.groups import GROUP_FIELDS

@@ -66,17 +66,17 @@ def main() -> int:
             f"{len(emulator.devices())} devices, {len(emulator.groups())} groups)\n"
         )
 
+        from shared.cli.render import render_table
         from shared.config.settings import Settings
         from shared.core.permissions import required_roles
         from shared.shell.reconcile import run_reconcile
-        from shared.shell.render import render_table
 
         settings = Settings.from_env()
         roles = required_roles(settings.catalogue)
         emulator.set_permissions(roles)  # what `python -m shared grant-permissions` would grant
         print(f"Scenarios: {SAMPLE_SCENARIOS.name} (user-driven names a profile and an ESP)")
         print(f"Graph permissions granted to the app: {', '.join(roles)}\n")
-        from shared.shell.doctor import run_doctor
+        from shared.cli.doctor import run_doctor
 
         print("== 0. Preflight: python -m shared doctor ==")
         service = QueueServiceClient.from_connection_string(azurite.connection_string)

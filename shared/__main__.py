@@ -1,7 +1,7 @@
-"""``python -m shared``: see ``shared.shell.cli``."""
+"""``python -m shared``: see ``shared.cli.main``."""
 
 import sys
 
-from shared.shell.cli import main
+from shared.cli.main import main
 
 sys.exit(main())

@@ -14,7 +14,7 @@ from typing import Any
 
 from graph_emulator import Emulator
 from shared.config.settings import Settings
-from tests.conftest import settings_for
+from tests.builders import settings_for
 
 UD_PROFILE = "Test user-driven profile"
 KIOSK_PROFILE = "Test kiosk profile"

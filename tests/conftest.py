@@ -12,25 +12,17 @@ service falls. Only the end-to-end modules are marked, so the suite does not dou
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from graph_emulator import Emulator, ManualClock
-from local_runner.azurite import Azurite
-from shared.config.settings import Settings
+from tests.builders import empty_tenant
 
-# Microsoft's library worker (azure-functions-runtime) is published for Python 3.13+ only. Tests
-# that drive it are skipped, saying so, on older interpreters; on 3.13 they run (and fail if the
-# worker is not installed: requirements.txt installs it there).
-needs_library_worker = pytest.mark.skipif(
-    sys.version_info < (3, 13),
-    reason="Microsoft's library worker (azure-functions-runtime) exists for Python 3.13+ only; "
-    f"this is {sys.version_info.major}.{sys.version_info.minor}",
-)
+if TYPE_CHECKING:  # imported by the fixtures that use them, so tests/core needs neither
+    from graph_emulator import Emulator, ManualClock
+    from local_runner.azurite import Azurite
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -68,51 +60,28 @@ def long_profile(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--long"))
 
 
-BOTH_PERMISSIONS = ["DeviceManagementServiceConfig.Read.All", "Group.ReadWrite.All"]
-
-
-def device(tag: str = "", order: str = "", serial: str | None = None) -> dict[str, Any]:
-    """A minimal Autopilot device identity for seeding the emulator."""
-    import uuid
-
-    return {
-        "id": str(uuid.uuid4()),
-        "groupTag": tag,
-        "purchaseOrderIdentifier": order,
-        "serialNumber": serial or uuid.uuid4().hex[:12].upper(),
-    }
-
-
-def empty_tenant() -> dict[str, Any]:
-    return {"tenantId": "test", "grantedPermissions": BOTH_PERMISSIONS, "devices": [], "groups": []}
-
-
 @pytest.fixture
 def clock() -> ManualClock:
+    from graph_emulator import ManualClock
+
     return ManualClock()
 
 
 @pytest.fixture
 def emulator(clock: ManualClock, emulator_profile: str) -> Iterator[Emulator]:
     """An empty tenant on loopback, with a manual clock so replication lag never depends on time."""
+    from graph_emulator import Emulator
+
     strict = emulator_profile == "strict"
     with Emulator(tenant=empty_tenant(), clock=clock, strict=strict) as emu:
         yield emu
 
 
-def settings_for(emu: Emulator, **env: str) -> Settings:
-    """Settings for a run against the emulator: fast retries, a generous safety valve."""
-    base = {
-        "GRAPH_BASE_URL": emu.base_url,
-        "GRAPH_RETRY_DELAY_SECONDS": "0",
-        "MAX_NEW_GROUPS_PER_RUN": "500",
-    }
-    return Settings.from_env({**base, **env})
-
-
 @pytest.fixture(scope="session")
 def azurite() -> Iterator[Azurite]:
     """A running Azurite queue service (in memory) for the whole session."""
+    from local_runner.azurite import Azurite
+
     with Azurite() as instance:
         yield instance
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from shared.core.catalogue import Catalogue, parse_catalogue
+from shared.core.catalogue import parse_catalogue
 from shared.core.errors import CatalogueError
+from shared.core.model import Catalogue
 
 SHIPPED_CATALOGUE = Path(__file__).resolve().parent.parent / "scenarios.json"
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from shared.core.errors import AppError
+
 _MONTHS = {
     m: i
     for i, m in enumerate(
@@ -31,7 +33,7 @@ _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
 )
 
 
-class ScheduleError(ValueError):
+class ScheduleError(AppError):
     """The expression is not a valid NCRONTAB schedule."""
 
 

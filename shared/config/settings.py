@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 from shared.config import ncrontab
 from shared.config.catalogue_file import SHIPPED_CATALOGUE, load_catalogue
-from shared.core.catalogue import Catalogue
 from shared.core.errors import CatalogueError, SettingsError
+from shared.core.model import Catalogue, Wanted
 
 GRAPH_VERSION = "v1.0"
 DEFAULT_GRAPH_BASE_URL = f"https://graph.microsoft.com/{GRAPH_VERSION}"
@@ -105,6 +105,16 @@ class Settings:
     @property
     def poison_queue(self) -> str:
         return f"{self.request_queue}-poison"
+
+    def wanted(self) -> Wanted:
+        """What these settings ask the planner for."""
+        return Wanted(
+            catalogue=self.catalogue,
+            all_devices_group=self.all_devices_group,
+            purchase_order_groups=self.purchase_order_groups,
+            drift_policy=self.drift_policy,
+            max_new_groups=self.max_new_groups_per_run,
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

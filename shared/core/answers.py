@@ -1,9 +1,10 @@
-"""A request's answer, read off the plan entry for its value and what applying it did.
+"""A request's answer: its plan entry and the entry's outcome, turned into a version 1 result.
 
-The planner decides; this only translates the decision into the result a ticketing system gets
-(``schemas/result-v1.schema.json``). Every planner outcome has exactly one status:
+The planner decides and the apply settles each write with an ``Outcome``; this only translates
+that into the result a ticketing system gets (``schemas/result-v1.schema.json``). Every planner
+outcome has exactly one status:
 
-    entry                             applied     status     what the ticket is told
+    entry                             outcome     status     what the ticket is told
     skip (unsafe value)               -           rejected   the value's field and why
     skip (unknown scenario)           -           rejected   the known scenarios
     conflict                          -           rejected   the group and its scenario
@@ -24,20 +25,22 @@ before the answer, and reported beside it (``assignments``), one status each:
     unchanged           -                               unchanged
     assign / repair     assigned                        assigned / repaired
     assign / repair     already assigned                unchanged
-    assign / repair     failed, not attempted           failed
+    assign / repair     any other, or none              failed
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from shared.core.assignments import AssignAction, AssignmentEntry
-from shared.core.model import Action, GroupSnapshot, PlanEntry, Refusal
-from shared.core.planner import NOT_WRITTEN
-from shared.core.requests import FieldError, group_view
+from shared.core.model import GroupSnapshot, GroupSpec, Kind
+from shared.core.plan import Action, AssignAction, AssignmentEntry, Done, PlanEntry, Refusal
+from shared.core.request_schema import FieldError, ScenarioRequest
+from shared.core.wording import outcome_text
 
+STATUSES = ("created", "exists", "updated", "rejected", "failed")
 NOT_SHOWN_YET = "the group exists, but Graph did not show it yet: its id is unknown"
 
 
@@ -50,15 +53,12 @@ class Answer:
     assignments: dict[str, Any] | None = None  # the result's "assignments", when planned
 
 
-def answer_for(
-    entry: PlanEntry, applied: str = "", created: GroupSnapshot | None = None, *, value_field: str
-) -> Answer:
-    """The answer for ``entry`` after the apply: ``applied`` is what the write did (created,
-    exists, repaired; empty when the entry writes nothing), ``created`` what Graph returned."""
-    action, group = entry.action, entry.group
+def answer_for(entry: PlanEntry, *, value_field: str) -> Answer:
+    """The answer for ``entry``, settled by its write when it had one."""
+    action, group, done = entry.action, entry.group, entry.outcome and entry.outcome.done
     if action is Action.SKIP:
         if entry.refusal is Refusal.UNSAFE_VALUE:
-            return Answer("rejected", errors=[FieldError(value_field, _detail(entry.reason))])
+            return Answer("rejected", errors=[FieldError(value_field, entry.reason)])
         return Answer("rejected", errors=[FieldError("scenario", entry.reason)])
     if action is Action.CONFLICT:
         return Answer("rejected", group_view(group), errors=[FieldError("scenario", entry.reason)])
@@ -69,25 +69,24 @@ def answer_for(
     if action is Action.DRIFT:
         warnings = [f"drift: {problem} (DRIFT_POLICY=report)" for problem in entry.problems]
         return Answer("exists", group_view(group), warnings=warnings)
-    if action is Action.REPAIR and applied == "repaired":
+    if action is Action.REPAIR and done is Done.REPAIRED:
         assert group is not None and entry.spec is not None
         repaired = replace(group, membership_rule=entry.spec.membership_rule, processing_state="On")
         warnings = [f"repaired: {problem}" for problem in entry.problems]
         return Answer("updated", group_view(repaired), warnings=warnings)
-    if action is Action.CREATE and applied == "created":
+    if action is Action.CREATE and done is Done.CREATED:
+        created = entry.outcome.group if entry.outcome else None
         return Answer("created", group_view(created, entry.spec))
-    if action is Action.CREATE and applied == "exists":
+    if action is Action.CREATE and done is Done.EXISTS:
         return Answer("exists", group_view(None, entry.spec), warnings=[NOT_SHOWN_YET])
-    raise ValueError(f"no answer for a {action} entry that was {applied or 'not applied'}")
+    raise ValueError(f"no answer for a {action} entry that was {done or 'not applied'}")
 
 
-def assignments_view(
-    assignments: Sequence[tuple[AssignmentEntry, str]],
-) -> dict[str, Any] | None:
+def assignments_view(assignments: Sequence[AssignmentEntry]) -> dict[str, Any] | None:
     """The result's ``assignments``: each planned assignment with what became of it."""
     if not assignments:
         return None
-    return {entry.kind.value: _assignment(entry, outcome) for entry, outcome in assignments}
+    return {entry.kind.value: _assignment(entry) for entry in assignments}
 
 
 _PLANNED_STATUS = {
@@ -98,17 +97,19 @@ _PLANNED_STATUS = {
 }
 
 
-def _assignment(entry: AssignmentEntry, outcome: str) -> dict[str, Any]:
+def _assignment(entry: AssignmentEntry) -> dict[str, Any]:
     status = _PLANNED_STATUS.get(entry.action)
     message = entry.reason
     if status is None:  # an assign or a repair: what the write did
-        if outcome.startswith("assigned"):
+        done = entry.outcome.done if entry.outcome else None
+        if done is Done.ASSIGNED:
             status = "repaired" if entry.action is AssignAction.REPAIR else "assigned"
-        elif outcome.startswith("already assigned"):
+        elif done is Done.ALREADY:
             status = "unchanged"
         else:
             status = "failed"
-        message = "; ".join(part for part in (entry.reason, outcome) if part)
+        said = outcome_text(entry.outcome) if entry.outcome else ""
+        message = "; ".join(part for part in (entry.reason, said) if part)
     return {
         "name": entry.name,
         "id": entry.target_id,
@@ -118,5 +119,58 @@ def _assignment(entry: AssignmentEntry, outcome: str) -> dict[str, Any]:
     }
 
 
-def _detail(reason: str) -> str:
-    return reason.removeprefix(NOT_WRITTEN)
+def failed(message: str) -> Answer:
+    """The answer when Graph refused the request, or gave up on it."""
+    return Answer("failed", errors=[FieldError(None, message)])
+
+
+# --- the result document ---------------------------------------------------------------------
+
+
+def group_view(group: GroupSnapshot | None, spec: GroupSpec | None = None) -> dict[str, Any]:
+    """The result's ``group``: what Graph showed, else what was written under the key."""
+    if group is not None:
+        return {
+            "id": group.id,
+            "displayName": group.display_name,
+            "uniqueName": group.unique_name,
+            "membershipRule": group.membership_rule,
+        }
+    assert spec is not None
+    return {
+        "id": None,
+        "displayName": spec.display_name,
+        "uniqueName": spec.unique_name,
+        "membershipRule": spec.membership_rule,
+    }
+
+
+def make_result(
+    answer: Answer,
+    *,
+    request: ScenarioRequest | None = None,
+    request_id: str | None = None,
+    message_id: str | None = None,
+    processed_at: dt.datetime,
+) -> dict[str, Any]:
+    """A version 1 result; the caller says when it was processed (the core reads no clock)."""
+    assert answer.status in STATUSES
+    result = {
+        "version": 1,
+        "requestId": request.request_id if request else request_id,
+        "messageId": message_id,
+        "status": answer.status,
+        "scenario": request.scenario if request else None,
+        "groupTag": request.value if request and request.kind is Kind.TAG else None,
+        "purchaseOrderId": (
+            request.value if request and request.kind is Kind.PURCHASE_ORDER else None
+        ),
+        "requestedBy": request.requested_by if request else None,
+        "group": answer.group,
+        "errors": [{"field": e.field, "message": e.message} for e in answer.errors],
+        "warnings": list(answer.warnings),
+        "processedAt": processed_at.isoformat().replace("+00:00", "Z"),
+    }
+    if answer.assignments is not None:
+        result["assignments"] = answer.assignments
+    return result

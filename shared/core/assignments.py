@@ -17,94 +17,24 @@ group planner: what Graph and the assignment history showed comes in, entries go
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
-from shared.core.catalogue import Catalogue, Scenario
-from shared.core.model import Action, PlanEntry
-
-
-class AssignmentKind(StrEnum):
-    PROFILE = "autopilotProfile"
-    ESP = "enrollmentStatusPage"
-
+from shared.core.model import (
+    AssignmentKind,
+    Catalogue,
+    IntuneObject,
+    IntuneView,
+    TargetHistory,
+)
+from shared.core.plan import Action, AssignAction, AssignmentEntry, PlanEntry
 
 KIND_NAMES = {
     AssignmentKind.PROFILE: "Autopilot profile",
     AssignmentKind.ESP: "Enrollment Status Page",
 }
-
-
-class AssignAction(StrEnum):
-    ASSIGN = "assign"
-    UNCHANGED = "unchanged"
-    CONFLICT = "conflict"  # the group is on another Autopilot profile: not assigned
-    DRIFT = "drift"  # taken off by someone; reported only (DRIFT_POLICY=report)
-    REPAIR = "repair"  # taken off by someone; put back (DRIFT_POLICY=repair)
-    SKIP = "skip"
-
-
-ASSIGN_WRITES = (AssignAction.ASSIGN, AssignAction.REPAIR)
 # The group entries whose group exists, or will once applied, and so can be assigned.
 _ASSIGNABLE = (Action.CREATE, Action.ADOPT, Action.UNCHANGED, Action.DRIFT, Action.REPAIR)
-
-
-@dataclass(frozen=True)
-class IntuneObject:
-    """A deployment profile or an Enrollment Status Page, as Graph listed it."""
-
-    id: str
-    display_name: str
-    default: bool = False  # the default ESP ("All users and all devices", priority 0)
-
-
-@dataclass(frozen=True)
-class TargetHistory:
-    """What the app knows of one target from before: the assignment ledger, read at one moment.
-
-    ``known``: the app's groups that were on the target (seen by a read, or written by the app);
-    their absence now is drift. ``pending``: groups the app wrote moments ago that no read has
-    shown since; their absence is Graph's read lag, not drift. ``confirmed``: groups a read has
-    shown since the app last wrote them.
-    """
-
-    known: frozenset[str] = frozenset()
-    pending: frozenset[str] = frozenset()
-    confirmed: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class IntuneView:
-    """What was observed for the assignments of one plan."""
-
-    objects: Mapping[AssignmentKind, Sequence[IntuneObject]] = field(default_factory=dict)
-    assigned: Mapping[str, frozenset[str]] = field(default_factory=dict)  # target id -> groups
-    history: Mapping[str, TargetHistory] = field(default_factory=dict)  # target id -> ledger
-
-
-@dataclass(frozen=True)
-class AssignmentEntry:
-    action: AssignAction
-    kind: AssignmentKind
-    name: str  # as the catalogue names the target
-    target_id: str | None  # None when the name did not resolve
-    target_name: str  # the target's display name ("" when the name did not resolve)
-    group_entry: int  # index of the group's entry in the plan
-    group_id: str | None  # None while the group is still to be created
-    group_name: str
-    scenario: str
-    reason: str = ""
-    unresolved: bool = False  # the name matched nothing, several objects, or the default ESP
-
-
-def named_targets(catalogue: Catalogue) -> dict[AssignmentKind, set[str]]:
-    """Every profile and ESP the catalogue names, by kind."""
-    named: dict[AssignmentKind, set[str]] = {kind: set() for kind in AssignmentKind}
-    for scenario in catalogue.scenarios:
-        for kind, name in _targets_of(scenario):
-            named[kind].add(name)
-    return {kind: names for kind, names in named.items() if names}
 
 
 def resolve(kind: AssignmentKind, name: str, objects: Iterable[IntuneObject]) -> IntuneObject | str:
@@ -133,11 +63,11 @@ def plan_assignments(
     """One entry per target for each group of a scenario that names a profile or an ESP."""
     resolved: dict[tuple[AssignmentKind, str], IntuneObject | str] = {}
     planned: list[AssignmentEntry] = []
-    for index, entry in enumerate(entries):
+    for entry in entries:
         scenario = catalogue.get(entry.scenario) if entry.scenario else None
         if scenario is None or entry.action not in _ASSIGNABLE:
             continue
-        for kind, name in _targets_of(scenario):
+        for kind, name in scenario.targets():
             key = (kind, name)
             if key not in resolved:
                 resolved[key] = resolve(kind, name, view.objects.get(kind, ()))
@@ -147,21 +77,13 @@ def plan_assignments(
                 name,
                 None,
                 "",
-                index,
+                entry.unique_name,
                 entry.group_id,
                 entry.display_name,
                 scenario.key,
             )
             planned.append(_decide(base, resolved[key], view, drift_policy))
     return tuple(planned)
-
-
-def _targets_of(scenario: Scenario) -> list[tuple[AssignmentKind, str]]:
-    targets = [
-        (AssignmentKind.PROFILE, scenario.autopilot_profile),
-        (AssignmentKind.ESP, scenario.enrollment_status_page),
-    ]
-    return [(kind, name) for kind, name in targets if name]
 
 
 def _decide(

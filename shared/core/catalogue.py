@@ -1,4 +1,4 @@
-"""The scenario catalogue: which Autopilot scenario a tag belongs to, and how its group is named.
+"""The scenario catalogue's document: parsed and validated into ``model.Catalogue``.
 
 Microsoft's Autopilot tutorial asks for separate device groups per deployment scenario. The
 catalogue is a JSON file shipped with the app (``shared/scenarios.json``; ``SCENARIO_FILE``
@@ -10,82 +10,16 @@ parses the document.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from shared.core.errors import CatalogueError
-from shared.core.naming import PLACEHOLDERS, fold
-from shared.core.rules import Kind
+from shared.core.model import Catalogue, Scenario
+from shared.core.naming import PLACEHOLDERS
 
 _KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-
-
-@dataclass(frozen=True)
-class Scenario:
-    key: str
-    label: str
-    tag_template: str
-    purchase_order_template: str
-    tag_patterns: tuple[str, ...]
-    purchase_order_patterns: tuple[str, ...]
-    _compiled: dict[Kind, re.Pattern[str] | None] = field(
-        init=False, repr=False, compare=False, default_factory=dict
-    )
-    # What the scenario's groups are assigned to: a display name or an id, resolved against the
-    # tenant at run time (None: no assignment of that kind).
-    autopilot_profile: str | None = None
-    enrollment_status_page: str | None = None
-
-    def __post_init__(self) -> None:
-        # Glob patterns folded and compiled once: a run matches every tag against them.
-        for kind, patterns in (
-            (Kind.TAG, self.tag_patterns),
-            (Kind.PURCHASE_ORDER, self.purchase_order_patterns),
-        ):
-            joined = "|".join(fnmatch.translate(fold(pattern)) for pattern in patterns)
-            self._compiled[kind] = re.compile(joined) if joined else None
-
-    def template(self, kind: Kind) -> str:
-        return self.tag_template if kind is Kind.TAG else self.purchase_order_template
-
-    def matches(self, kind: Kind, value: str, folded: str | None = None) -> bool:
-        pattern = self._compiled[kind]
-        return bool(pattern and pattern.match(fold(value) if folded is None else folded))
-
-
-@dataclass(frozen=True)
-class Catalogue:
-    scenarios: tuple[Scenario, ...]
-    default_scenario: str | None
-    all_devices_name: str
-    source: str
-
-    def get(self, key: str) -> Scenario | None:
-        return next((s for s in self.scenarios if s.key == key), None)
-
-    def keys(self) -> tuple[str, ...]:
-        return tuple(s.key for s in self.scenarios)
-
-    @property
-    def assigns(self) -> bool:
-        """Whether any scenario names an Autopilot profile or an Enrollment Status Page."""
-        return any(s.autopilot_profile or s.enrollment_status_page for s in self.scenarios)
-
-    @property
-    def names_profiles(self) -> bool:
-        return any(s.autopilot_profile for s in self.scenarios)
-
-    def scenario_for(self, kind: Kind, value: str) -> Scenario | None:
-        """The first scenario whose patterns match, else the default one, else None."""
-        folded = fold(value)
-        for scenario in self.scenarios:
-            if scenario.matches(kind, value, folded):
-                return scenario
-        return self.get(self.default_scenario) if self.default_scenario else None
 
 
 def parse_catalogue(document: Any, source: str = "<catalogue>") -> Catalogue:

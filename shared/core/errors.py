@@ -1,14 +1,24 @@
-"""The project's own errors.
+"""The project's own errors: one tree, every class in ``shared/`` on it.
 
 The split that matters is transient versus permanent: a transient error is worth retrying later
 (the queue function re-raises it so the host redelivers the message), a permanent one is not (the
-request is answered and the message completed).
+request is answered and the message completed). Failures of the SDKs are translated into these at
+the boundary (``raise ... from error``); a test checks this drawing against the classes.
 
-    AppError
+    AppError                     shared.core.errors
     ├── SettingsError            bad or missing setting; names the setting
     ├── CatalogueError           bad scenario catalogue; names the file and the entry
+    ├── ScheduleError            not an NCRONTAB schedule (shared.config.ncrontab)
+    ├── UnsafeValueError         a value a rule cannot hold without doubt (shared.core.rules)
+    ├── InvalidRequest           not a valid version 1 request (shared.core.request_schema)
     ├── UnsafePlanError          the plan creates more groups than allowed in one run
+    ├── ReconcileFailed          a timer run did not finish cleanly (shared.shell.bootstrap)
+    ├── QueueCheckError          a queue cannot be read (shared.storage.queues)
+    ├── DoctorSurprise           Graph answered, not as documented (shared.cli.doctor)
+    ├── GrantError               a grant cannot be made as asked (shared.cli.grant)
+    │   └── AdminRightsError     the admin's sign-in may not grant app roles (shared.cli.grant)
     ├── TransientError           worth retrying later (also every TransientGraphError)
+    │   ├── RetryLater           deliver the message again (shared.shell.request_handler)
     │   ├── LockBusyError        another writer held an assignment lock for too long
     │   └── StorageError         the host's storage account did not answer as asked
     └── GraphError
@@ -38,12 +48,12 @@ class CatalogueError(AppError):
 
 
 class UnsafePlanError(AppError):
-    """A plan would create more groups than MAX_NEW_GROUPS_PER_RUN allows."""
+    """A plan would create more groups than MAX_NEW_GROUPS_PER_RUN allows; nothing is applied."""
 
     def __init__(self, creates: int, limit: int) -> None:
         super().__init__(
-            f"the plan creates {creates} groups, more than MAX_NEW_GROUPS_PER_RUN={limit}; "
-            "nothing was applied (check the group tags, or apply with --force)"
+            f"unsafe plan: it creates {creates} groups, more than MAX_NEW_GROUPS_PER_RUN={limit}; "
+            "nothing was applied (check the group tags, raise the limit, or apply with --force)"
         )
         self.creates = creates
         self.limit = limit

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from shared.core.catalogue import Catalogue, Scenario
-from shared.core.model import MANAGED_MARK, GroupSnapshot, GroupSpec
-from shared.core.naming import display_name, fold, is_managed_key, mail_nickname, unique_name
-from shared.core.rules import Kind, build_rule, parse_target
+from shared.core.model import (
+    Catalogue,
+    GroupSnapshot,
+    GroupSpec,
+    Kind,
+    Scenario,
+    fold,
+    managed_description,
+)
+from shared.core.naming import display_name, is_managed_key, mail_nickname, unique_name
+from shared.core.rules import build_rule, parse_target
 
 KIND_WORDS = {
     Kind.TAG: "group tag",
@@ -26,14 +33,11 @@ def group_spec(
     """The group to write for a target; ``UnsafeValueError`` if its rule cannot be written."""
     rule = build_rule(kind, value)
     if kind is Kind.ALL_DEVICES:
-        name = catalogue.all_devices_name
-        description = f"{MANAGED_MARK} for all Autopilot devices."
+        name, marked = catalogue.all_devices_name, None
+    elif scenario is None:
+        raise ValueError("a tag or purchase order group needs a scenario")
     else:
-        if scenario is None:
-            raise ValueError("a tag or purchase order group needs a scenario")
-        name = display_name(scenario.template(kind), value, scenario.label)
-        description = f"{MANAGED_MARK} (scenario: {scenario.key})."
-    description += " Do not edit by hand: rule changes are reported or reverted."
+        name, marked = display_name(scenario.template(kind), value, scenario.label), scenario.key
     return GroupSpec(
         kind=kind,
         value=value,
@@ -42,7 +46,7 @@ def group_spec(
         unique_name=unique_name(kind, value),
         mail_nickname=mail_nickname(kind, value),
         membership_rule=rule,
-        description=description,
+        description=managed_description(marked),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from shared.core.rules import Kind
+from shared.core.model import Kind, fold
 
 KEY_PREFIX = "apg-"
 NICKNAME_PREFIX = "apg-"
@@ -24,18 +24,6 @@ _NICKNAME_DROP = re.compile(r"[^A-Za-z0-9_-]+")
 _PLAIN = re.compile(r"[A-Za-z0-9_-]+")  # written as is (lower-cased), no digest needed
 _PLACEHOLDER = re.compile(r"\{(value|label)\}")
 PLACEHOLDERS = ("value", "label")
-
-
-def fold(value: str) -> str:
-    """The case-insensitive identity of a value, as Entra compares rule values.
-
-    Simple per-character upper-casing, like .NET's ordinal ignore-case comparison: "Sales" and
-    "SALES" fold alike, but "Straße" and "STRASSE" stay apart (a full Unicode case fold would merge
-    them, and the merged group's rule would then miss one of the two tags).
-    """
-    if value.isascii():  # every ASCII letter upper-cases to one character
-        return value.upper()
-    return "".join(upper if len(upper := char.upper()) == 1 else char for char in value)
 
 
 def _digest(kind: Kind, value: str, length: int) -> str:

@@ -8,12 +8,12 @@ Pages needs ``.ReadWrite.All`` instead, so it is asked for only when a scenario 
 
 from __future__ import annotations
 
-from shared.core.catalogue import Catalogue
+from shared.core.model import Catalogue
 
 DEVICE_PERMISSION = "DeviceManagementServiceConfig.Read.All"
 DEVICE_WRITE_PERMISSION = "DeviceManagementServiceConfig.ReadWrite.All"
 GROUP_PERMISSION = "Group.ReadWrite.All"
-# What an admin's sign-in needs to grant application permissions (graph-facts §6).
+# What an admin's sign-in needs to grant application permissions (docs/graph-contract.md, row 25).
 APP_READ_PERMISSION = "Application.Read.All"
 ASSIGN_PERMISSION = "AppRoleAssignment.ReadWrite.All"
 

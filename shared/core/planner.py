@@ -10,50 +10,24 @@ conflict for both.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from shared.core.assignments import IntuneView, plan_assignments
-from shared.core.catalogue import Catalogue, Scenario
+from shared.core.assignments import plan_assignments
 from shared.core.groups import KIND_WORDS, GroupIndex, drift_of, group_spec
 from shared.core.model import (
-    Action,
+    Catalogue,
     GroupSnapshot,
+    IntuneView,
     Inventory,
-    Plan,
-    PlanEntry,
-    Refusal,
-    repair_body,
+    Kind,
+    Scenario,
+    Wanted,
+    WantedGroup,
+    fold,
 )
-from shared.core.naming import fold, kind_of_key
-from shared.core.rules import Kind, UnsafeValueError, parse_target
-
-NOT_WRITTEN = "not written: "
-
-
-@dataclass(frozen=True)
-class Wanted:
-    """What the settings ask for."""
-
-    catalogue: Catalogue
-    all_devices_group: bool = True
-    purchase_order_groups: bool = False
-    drift_policy: str = "report"
-    max_new_groups: int = 25
-
-
-@dataclass(frozen=True)
-class WantedGroup:
-    """One value that should have a group.
-
-    ``scenario`` is given when the value's scenario is asked for (a queue request names one);
-    otherwise the catalogue's patterns choose it. An asked-for scenario is binding: a value whose
-    group belongs to another scenario is a conflict, not a group to change.
-    """
-
-    kind: Kind
-    value: str
-    devices: int = 0
-    scenario: str | None = None
+from shared.core.naming import kind_of_key
+from shared.core.plan import Action, Plan, PlanEntry, Refusal
+from shared.core.rules import UnsafeValueError, parse_target
 
 
 def plan(
@@ -129,7 +103,7 @@ def _entry_for(target: WantedGroup, index: GroupIndex, wanted: Wanted) -> PlanEn
     try:
         spec = group_spec(kind, value, scenario, wanted.catalogue)
     except UnsafeValueError as error:
-        return _skip(target, f"{NOT_WRITTEN}{error}", Refusal.UNSAFE_VALUE, scenario)
+        return _skip(target, str(error), Refusal.UNSAFE_VALUE, scenario)
     create = PlanEntry(
         Action.CREATE,
         kind=kind,
@@ -182,13 +156,7 @@ def _managed_entry(
         return replace(found, action=Action.UNCHANGED, reason="; ".join(notes))
     reason = "; ".join(drift + notes)
     if wanted.drift_policy == "repair":
-        return replace(
-            found,
-            action=Action.REPAIR,
-            reason=reason,
-            repair=repair_body(spec, group),
-            problems=tuple(drift),
-        )
+        return replace(found, action=Action.REPAIR, reason=reason, problems=tuple(drift))
     return replace(
         found,
         action=Action.DRIFT,

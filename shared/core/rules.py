@@ -9,8 +9,7 @@ instead of creating a second group.
 
 Sources: Microsoft's "Create device groups for Windows Autopilot" page (the three Autopilot rules)
 and the Entra dynamic membership rule reference (escaping, the 3,072-character limit, case
-insensitivity of values, doubled single quotes); see ../shared/reference/graph-facts.md sections
-1d, 1e and 4.
+insensitivity of values, doubled single quotes); docs/graph-contract.md, rows 20 to 22.
 """
 
 from __future__ import annotations
@@ -18,25 +17,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from enum import StrEnum
+
+from shared.core.errors import AppError
+from shared.core.model import Kind
 
 MAX_RULE_LENGTH = 3072
 
 ALL_DEVICES_RULE = '(device.devicePhysicalIds -any (_ -startsWith "[ZTDId]"))'
 
 
-class Kind(StrEnum):
-    """What a managed group targets."""
-
-    TAG = "tag"
-    PURCHASE_ORDER = "purchaseOrder"
-    ALL_DEVICES = "allDevices"
-
-
 PREFIXES = {Kind.TAG: "[OrderID]:", Kind.PURCHASE_ORDER: "[PurchaseOrderId]:"}
 
 
-class UnsafeValueError(ValueError):
+class UnsafeValueError(AppError):
     """The value cannot be written into a rule without doubt; the message says why."""
 
 
@@ -52,7 +45,7 @@ def escape(value: str) -> str:
     """Write ``value`` as the inside of a double-quoted rule string.
 
     The rule reference gives two escapes: a backtick before a double quote, and "two single
-    quotation marks instead of one each time" (graph-facts.md section 4).
+    quotation marks instead of one each time" (docs/graph-contract.md, row 20).
     """
     return value.replace('"', '`"').replace("'", "''")
 

@@ -14,7 +14,7 @@ from msgraph.generated.groups.item.group_item_request_builder import GroupItemRe
 from msgraph.generated.models.group import Group
 
 from shared.core.errors import PermanentGraphError
-from shared.core.model import GroupSnapshot, GroupSpec
+from shared.core.model import DYNAMIC, GroupSnapshot, GroupSpec
 from shared.core.permissions import GROUP_PERMISSION
 from shared.graph.session import GraphSession
 
@@ -29,7 +29,7 @@ GROUP_FIELDS = [
     "mailNickname",
     "createdDateTime",
 ]
-GROUP_PAGE_SIZE = 999  # Graph's largest page of groups (graph-facts §3)
+GROUP_PAGE_SIZE = 999  # Graph's largest page of groups (docs/graph-contract.md, row 7)
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,32 @@ def snapshot(item: dict[str, Any]) -> GroupSnapshot:
         description=item.get("description"),
         created=item.get("createdDateTime"),
     )
+
+
+def create_body(spec: GroupSpec) -> dict[str, Any]:
+    """The upsert's body: a dynamic security group with the spec's rule, processing on."""
+    return {
+        "displayName": spec.display_name,
+        "description": spec.description,
+        "mailEnabled": False,
+        "mailNickname": spec.mail_nickname,
+        "securityEnabled": True,
+        "groupTypes": [DYNAMIC],
+        "membershipRule": spec.membership_rule,
+        "membershipRuleProcessingState": "On",
+    }
+
+
+def repair_body(spec: GroupSpec, current: GroupSnapshot) -> dict[str, Any]:
+    """Put back the rule, the processing state and dynamic membership; nothing else."""
+    group_types = list(current.group_types)
+    if DYNAMIC not in group_types:
+        group_types.append(DYNAMIC)
+    return {
+        "groupTypes": group_types,
+        "membershipRule": spec.membership_rule,
+        "membershipRuleProcessingState": "On",
+    }
 
 
 class GroupCalls(GraphSession):
@@ -89,7 +115,7 @@ class GroupCalls(GraphSession):
         204 when a group with that key exists. A replay after a timeout, or a run racing another,
         lands on the same key.
         """
-        body = _group_model(spec.create_body())
+        body = _group_model(create_body(spec))
         config: RequestConfiguration[Any] = RequestConfiguration(headers=HeadersCollection())
         config.headers.add("Prefer", "create-if-missing")
         builder = self._client.groups_with_unique_name(spec.unique_name)
@@ -115,6 +141,10 @@ class GroupCalls(GraphSession):
                 return "missing"
             raise
         return "created" if content else "updated"
+
+    async def repair_group(self, group: GroupSnapshot, spec: GroupSpec) -> None:
+        """``PATCH /groups/{id}`` with the spec's rule, processing on and dynamic membership."""
+        await self.update_group(group.id, repair_body(spec, group))
 
     async def update_group(self, group_id: str, changes: dict[str, Any]) -> None:
         builder = self._client.groups.by_group_id(group_id)

@@ -4,8 +4,8 @@ Profiles exist only in beta (v1.0 has no collection and no ``assignments``). The
 is over 600 MB, so these calls are raw requests to the beta URL (``GRAPH_BASE_URL`` with ``beta``
 for ``v1.0``), sent through the same adapter and middleware as every other call. ESPs are v1.0
 ``deviceEnrollmentConfigurations`` of one ``@odata.type``; their ``assign`` action is taken to
-replace the whole list (shared/reference/intune-assignments.md), so callers send the list they
-read plus their additions, under a lock, and read it back.
+replace the whole list (docs/graph-contract.md, row 34), so callers send the list they read plus
+their additions, under a lock, and read it back.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from urllib.parse import quote
 from kiota_abstractions.method import Method
 
 from shared.config.settings import beta_url
-from shared.core.assignments import IntuneObject
 from shared.core.errors import PermanentGraphError, PermissionDeniedError, TransientGraphError
+from shared.core.model import IntuneObject
 from shared.core.permissions import DEVICE_WRITE_PERMISSION
 from shared.graph.session import GraphSession, raw_request
 

@@ -19,9 +19,10 @@ from shared.config.settings import Settings
 from shared.core.errors import AppError
 from shared.graph.gateway import GraphGateway
 from shared.shell.memory import GroupQuery, HandmadeGroups, RecentlyCreated
-from shared.shell.reconcile import ledger_for, run_reconcile, wanted_from
+from shared.shell.reconcile import run_reconcile
 from shared.shell.report import Report
-from shared.shell.request import Delivery, RequestContext, handle_message
+from shared.shell.request_handler import Delivery, RequestContext, handle_message
+from shared.storage.ledger import ledger_for
 from shared.storage.queues import queue_client, send_text_async
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ class Runtime:
             self.settings.storage, self.settings.result_queue, encoding=self.host.message_encoding
         )
         context = RequestContext(
-            wanted=wanted_from(self.settings),
+            wanted=self.settings.wanted(),
             gateway=shared.gateway,
             handmade=shared.handmade,
             send_failed=partial(send_text_async, results),

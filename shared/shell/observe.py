@@ -14,12 +14,10 @@ import logging
 from collections.abc import Awaitable
 from typing import Any
 
-from shared.core.assignments import IntuneView
 from shared.core.errors import PermanentGraphError
 from shared.core.groups import GroupIndex
-from shared.core.model import GroupSnapshot, Inventory
-from shared.core.naming import NICKNAME_PREFIX, fold, unique_name
-from shared.core.rules import Kind
+from shared.core.model import GroupSnapshot, IntuneView, Inventory, Kind, fold
+from shared.core.naming import NICKNAME_PREFIX, unique_name
 from shared.graph.gateway import GraphGateway
 from shared.graph.groups import GROUP_PAGE_SIZE, snapshot
 from shared.shell.memory import GroupQuery, HandmadeGroups, RecentlyCreated

@@ -1,24 +1,26 @@
-"""What a reconcile run did: the plan, each entry's outcome, and the totals the logs carry.
+"""What a reconcile run did: its plan, each entry settled with its outcome, and the totals.
 
 The timer logs its ``summary()``; the command line prints it as a table or ``to_dict()`` as JSON.
+Counts and ``ok`` read the outcomes' values; the words come from ``core.wording``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from shared.core.assignments import AssignAction, AssignmentEntry
-from shared.core.model import Action, Inventory, Plan, PlanEntry
+from shared.core.model import Inventory
+from shared.core.plan import Action, AssignAction, AssignmentEntry, Done, Plan, PlanEntry
+from shared.core.wording import assignment_outcome, entry_outcome, entry_reason
+
+_COUNTED = (Done.CREATED, Done.EXISTS, Done.REPAIRED, Done.FAILED)
 
 
 @dataclass(repr=False)
 class Report:
     mode: str  # "plan" or "apply"
-    plan: Plan | None = None
+    plan: Plan | None = None  # after an apply, every write settled with its outcome
     inventory: Inventory | None = None
-    outcomes: dict[int, str] = field(default_factory=dict)  # entry index -> outcome
-    assignment_outcomes: dict[int, str] = field(default_factory=dict)  # assignment index -> it
     error: str | None = None
     unsafe: bool = False
     groups_observed: int = 0
@@ -33,29 +35,21 @@ class Report:
     def entries(self) -> tuple[PlanEntry, ...]:
         return self.plan.entries if self.plan else ()
 
-    def outcome(self, index: int) -> str:
-        return self.outcomes.get(index, "")
-
     @property
     def assignments(self) -> tuple[AssignmentEntry, ...]:
         return self.plan.assignments if self.plan else ()
 
-    def assignment_outcome(self, index: int) -> str:
-        return self.assignment_outcomes.get(index, "")
+    def _done(self, done: Done) -> int:
+        return sum(1 for e in self.entries if e.outcome is not None and e.outcome.done is done)
 
     @property
     def failed(self) -> int:
-        return sum(1 for outcome in self.outcomes.values() if outcome.startswith("failed"))
+        return self._done(Done.FAILED)
 
     @property
     def assignments_failed(self) -> int:
         """Assignments that failed, could not be attempted, or name no single profile or ESP."""
-        return sum(
-            1
-            for index, entry in enumerate(self.assignments)
-            if entry.unresolved
-            or self.assignment_outcome(index).startswith(("failed", "not attempted"))
-        )
+        return sum(1 for entry in self.assignments if entry.failed)
 
     @property
     def ok(self) -> bool:
@@ -65,9 +59,8 @@ class Report:
         counts: dict[str, int] = {action.value: 0 for action in Action}
         for entry in self.entries:
             counts[entry.action.value] += 1
-        outcome_names = ("created", "exists", "repaired", "failed")
-        for name in outcome_names:
-            counts[name] = sum(1 for o in self.outcomes.values() if o.split(":")[0] == name)
+        for done in _COUNTED:
+            counts[done.value] = self._done(done)
         inventory = self.inventory or Inventory()
         counts.update(
             devices=inventory.devices,
@@ -83,8 +76,9 @@ class Report:
         counts: dict[str, int] = {action.value: 0 for action in AssignAction}
         for entry in self.assignments:
             counts[entry.action.value] += 1
-        outcomes = self.assignment_outcomes.values()
-        counts["assigned"] = sum(1 for o in outcomes if o.startswith("assigned"))
+        counts["assigned"] = sum(
+            1 for e in self.assignments if e.outcome is not None and e.outcome.done is Done.ASSIGNED
+        )
         counts["failed"] = self.assignments_failed
         return counts
 
@@ -121,10 +115,10 @@ class Report:
                     "scenario": entry.scenario,
                     "groupId": entry.group_id,
                     "groupName": entry.group_name,
-                    "outcome": self.assignment_outcome(index),
+                    "outcome": assignment_outcome(entry),
                     "reason": entry.reason,
                 }
-                for index, entry in enumerate(self.assignments)
+                for entry in self.assignments
             ]
         return document
 
@@ -146,38 +140,9 @@ class Report:
                     "membershipRule": entry.membership_rule,
                     "groupId": entry.group_id,
                     "devices": entry.devices,
-                    "outcome": self.outcome(index),
-                    "reason": entry.reason,
+                    "outcome": entry_outcome(entry),
+                    "reason": entry_reason(entry),
                 }
-                for index, entry in enumerate(self.entries)
+                for entry in self.entries
             ],
         }
-
-
-_STATIC_OUTCOMES = {
-    Action.ADOPT: "adopted",
-    Action.UNCHANGED: "unchanged",
-    Action.DRIFT: "drift reported",
-    Action.CONFLICT: "conflict reported",
-    Action.SKIP: "skipped",
-    Action.CREATE: "pending",
-    Action.REPAIR: "pending",
-}
-
-
-_STATIC_ASSIGNMENT_OUTCOMES = {
-    AssignAction.ASSIGN: "pending",
-    AssignAction.REPAIR: "pending",
-    AssignAction.UNCHANGED: "unchanged",
-    AssignAction.CONFLICT: "conflict reported",
-    AssignAction.DRIFT: "drift reported",
-    AssignAction.SKIP: "skipped",
-}
-
-
-def record_static_outcomes(report: Report) -> None:
-    """What entries that write nothing end as; writes are pending until applied."""
-    for index, entry in enumerate(report.entries):
-        report.outcomes[index] = _STATIC_OUTCOMES[entry.action]
-    for index, assignment in enumerate(report.assignments):
-        report.assignment_outcomes[index] = _STATIC_ASSIGNMENT_OUTCOMES[assignment.action]

@@ -22,7 +22,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any, TypeVar
 
 from azure.core import MatchConditions
@@ -41,23 +41,15 @@ from azure.storage.blob import (
     ExponentialRetry,
 )
 
-from shared.config.settings import StorageConnection
+from shared.config.settings import Settings, StorageConnection
 from shared.core.errors import LockBusyError, StorageError
+from shared.core.model import LedgerEntry
 from shared.storage.connection import credential_for, require
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CONTAINER = "autopilot-groups"
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    """One group on one target, as the app knows it; times are ISO 8601, UTC."""
-
-    seen: str | None = None  # when a read last showed it there (recorded once after each write)
-    written: str | None = None  # when the app last wrote it (the write succeeded)
-    intended: str | None = None  # when a writer of the app was last about to write it
 
 
 class Ledger:
@@ -215,6 +207,13 @@ class Ledger:
             except HttpResponseError as error:  # lost: the writer's check catches what follows
                 log.error("ledger: could not renew the lease %s: %s", lease.id, error)
                 return
+
+
+def ledger_for(settings: Settings) -> Ledger | None:
+    """The assignment ledger and locks, when a scenario assigns and storage is configured."""
+    if not settings.catalogue.assigns or settings.storage is None:
+        return None
+    return Ledger(settings.storage)
 
 
 async def _call(function: Callable[..., T], *args: Any) -> T:

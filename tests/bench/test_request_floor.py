@@ -29,7 +29,7 @@ from shared.shell.memory import GroupQuery
 from shared.shell.reconcile import run_reconcile
 from shared.shell.report import Report
 from tests.assign_tenant import KIOSK_PROFILE, UD_ESP, UD_PROFILE, AssignTenant, make_tenant
-from tests.conftest import settings_for
+from tests.builders import settings_for
 
 DEVICES, TAGS, PAGE_SIZE = 1000, 50, 100
 

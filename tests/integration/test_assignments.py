@@ -13,11 +13,12 @@ import pytest
 
 from graph_emulator import Emulator, ManualClock
 from local_runner import Azurite
+from shared.cli import main as cli
 from shared.core.errors import PermanentGraphError
+from shared.core.model import Kind
 from shared.core.naming import unique_name
-from shared.core.rules import Kind
+from shared.core.wording import assignment_outcome
 from shared.graph.gateway import GraphGateway
-from shared.shell import cli
 from shared.shell.reconcile import run_reconcile
 from shared.shell.report import Report
 from tests.assign_tenant import (
@@ -27,7 +28,7 @@ from tests.assign_tenant import (
     AssignTenant,
     make_tenant,
 )
-from tests.conftest import device, empty_tenant
+from tests.builders import device, empty_tenant
 from tests.queue_app import QueueApp, environment
 
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
@@ -178,9 +179,7 @@ def test_an_assignment_missing_after_the_esp_write_is_put_back_and_said_so(tenan
 
     assert tenant.pilot_group in tenant.esp_groups()
     esp_outcomes = [
-        report.assignment_outcome(i)
-        for i, a in enumerate(report.assignments)
-        if a.kind.value == "enrollmentStatusPage"
+        assignment_outcome(a) for a in report.assignments if a.kind.value == "enrollmentStatusPage"
     ]
     assert esp_outcomes and all("put back 1 assignment" in o for o in esp_outcomes)
     assert emu.esp_assignments_removed == []
@@ -247,7 +246,7 @@ def test_without_storage_assignments_are_not_attempted_and_the_run_says_what_it_
     report = asyncio.run(run_reconcile(tenant.settings(AzureWebJobsStorage=""), apply=True))
 
     assert not report.ok
-    outcomes = {report.assignment_outcome(i) for i in range(len(report.assignments))}
+    outcomes = {assignment_outcome(a) for a in report.assignments}
     assert any("needs AzureWebJobsStorage" in o for o in outcomes)
     assert tenant.profile_groups() == [] and managed_id(tenant, "SALES-UD")
     assert json.dumps(report.to_dict())  # the JSON document still serialises
@@ -286,8 +285,7 @@ def test_one_group_graph_refuses_on_a_profile_fails_alone_and_the_others_are_ass
     report = asyncio.run(run())
 
     outcomes = {
-        (a.group_name.split()[-1], a.kind.value): report.assignment_outcome(i)
-        for i, a in enumerate(report.assignments)
+        (a.group_name.split()[-1], a.kind.value): assignment_outcome(a) for a in report.assignments
     }
     assert outcomes[(refused_tag, "autopilotProfile")].startswith("failed:")
     assert outcomes[("SALES-UD", "autopilotProfile")] == "assigned"

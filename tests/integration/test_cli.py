@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from shared.shell.cli import EXIT_FAILED, EXIT_OK, EXIT_UNSAFE, EXIT_USAGE, main
-from tests.conftest import device
+from shared.cli.main import EXIT_FAILED, EXIT_OK, EXIT_UNSAFE, EXIT_USAGE, main
+from tests.builders import device
 
 
 @pytest.fixture

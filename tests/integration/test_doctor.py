@@ -22,13 +22,13 @@ from azure.core.credentials import AccessToken
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueServiceClient
 
+from shared.cli.doctor import PROBE_PREFIX, run_doctor
+from shared.cli.main import main
 from shared.config.catalogue_file import load_catalogue
 from shared.core.permissions import required_roles
 from shared.core.preflight import Checklist
-from shared.shell.cli import main
-from shared.shell.doctor import PROBE_PREFIX, run_doctor
 from tests.assign_tenant import UD_ESP, UD_PROFILE, make_tenant
-from tests.conftest import device
+from tests.builders import device
 
 REQUIRED_ROLES = required_roles(load_catalogue())  # the shipped catalogue's
 WRITES = {"POST", "PATCH", "PUT", "DELETE"}

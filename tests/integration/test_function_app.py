@@ -11,7 +11,7 @@ import pytest
 from azure.functions.timer import TimerRequest
 
 from shared.core.errors import SettingsError
-from tests.conftest import device
+from tests.builders import device
 
 
 def load_app(monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:

@@ -11,13 +11,13 @@ import pytest
 
 from graph_emulator import Emulator
 from graph_emulator.service_principals import GRAPH_APP_ROLES, GRAPH_SP_ID
+from shared.cli import main as cli
+from shared.cli.grant import grant_permissions
 from shared.config.catalogue_file import SHIPPED_CATALOGUE
 from shared.core.permissions import required_roles
 from shared.graph.gateway import GraphGateway
 from shared.graph.principals import RoleAssignment
-from shared.shell import cli
-from shared.shell.grant import grant_permissions
-from tests.conftest import settings_for
+from tests.builders import settings_for
 
 ADMIN = ["Application.Read.All", "AppRoleAssignment.ReadWrite.All"]
 NEEDED = {

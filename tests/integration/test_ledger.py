@@ -11,7 +11,8 @@ import pytest
 from local_runner import Azurite
 from shared.config.settings import StorageConnection
 from shared.core.errors import LockBusyError, SettingsError, StorageError
-from shared.storage.ledger import Ledger, LedgerEntry
+from shared.core.model import LedgerEntry
+from shared.storage.ledger import Ledger
 
 T1, T2 = "2026-12-01T10:00:00+00:00", "2026-12-01T10:05:00+00:00"
 

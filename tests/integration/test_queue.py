@@ -15,9 +15,11 @@ import pytest
 
 from graph_emulator import Emulator
 from local_runner import Azurite
+from shared.core.model import Kind
 from shared.core.naming import unique_name
-from shared.core.rules import Kind, build_rule
-from tests.integration.test_reconcile import gateway_patch, managed
+from shared.core.rules import build_rule
+from tests.builders import gateway_patch
+from tests.builders import managed_groups as managed
 from tests.queue_app import QueueApp
 
 pytestmark = pytest.mark.both_profiles  # default and strict emulator (conftest)
@@ -280,7 +282,7 @@ def test_the_request_command_queues_a_request_the_function_answers(
 ):
     import io
 
-    from shared.shell.cli import main
+    from shared.cli.main import main
 
     app = make_app()
     for name, value in {

@@ -11,14 +11,17 @@ from typing import Any
 import pytest
 
 from graph_emulator import Emulator
+from shared.core.model import Kind
 from shared.core.naming import unique_name
-from shared.core.rules import Kind, build_rule
+from shared.core.rules import build_rule
+from shared.core.wording import entry_outcome
 from shared.graph.gateway import GraphGateway
 from shared.shell.memory import GroupQuery
 from shared.shell.observe import BASIC_FILTERS, GROUP_FILTER
 from shared.shell.reconcile import run_reconcile
 from shared.shell.report import Report
-from tests.conftest import device, settings_for
+from tests.builders import device, gateway_patch, settings_for
+from tests.builders import managed_groups as managed
 
 pytestmark = pytest.mark.both_profiles  # default and strict emulator (conftest)
 
@@ -31,10 +34,6 @@ def reconcile(emu: Emulator, apply: bool = True, force: bool = False, **env: str
 
 def writes(emu: Emulator) -> list[Any]:
     return [r for r in emu.requests if r.method in WRITE_METHODS]
-
-
-def managed(emu: Emulator) -> list[dict[str, Any]]:
-    return [g for g in emu.groups() if (g.get("uniqueName") or "").startswith("apg-")]
 
 
 def seed(emu: Emulator, *tags: str, untagged: int = 0) -> None:
@@ -154,7 +153,7 @@ def test_drift_is_reported_by_default_and_repaired_when_asked(emulator, change, 
 
     repaired = reconcile(emulator, ALL_DEVICES_GROUP="false", DRIFT_POLICY="repair")
     assert repaired.ok
-    assert repaired.outcome(0) == "repaired"
+    assert entry_outcome(repaired.entries[0]) == "repaired"
     [after] = managed(emulator)
     assert after["membershipRule"] == build_rule(Kind.TAG, "SALES-UD")
     assert after["membershipRuleProcessingState"] == "On"
@@ -210,7 +209,7 @@ def test_two_runs_together_make_no_duplicate_under_lag_and_504_after_commit(emul
     rules = Counter(g["membershipRule"] for g in emulator.groups())
     assert max(rules.values()) == 1
     assert emulator.faults.counts().get("504-after-commit") == 4
-    outcomes = Counter(o for r in (first, second) for o in r.outcomes.values())
+    outcomes = Counter(entry_outcome(e) for r in (first, second) for e in r.entries)
     assert outcomes["created"] + outcomes["exists"] == 18
     assert outcomes["created"] <= 9
 
@@ -286,7 +285,7 @@ def test_a_failing_group_never_hides_the_others(emulator):
     failing = unique_name(Kind.TAG, "B-UD")
     emulator.faults.script("503", path=failing, count=100)
     report = reconcile(emulator, ALL_DEVICES_GROUP="false", GRAPH_MAX_RETRIES="1")
-    outcomes = {e.value: report.outcome(i) for i, e in enumerate(report.entries)}
+    outcomes = {e.value: entry_outcome(e) for e in report.entries}
     assert outcomes["A-UD"] == "created" and outcomes["C-UD"] == "created"
     assert outcomes["B-UD"].startswith("failed")
     assert not report.ok
@@ -348,16 +347,6 @@ def test_a_managed_group_turned_static_is_still_seen_and_reported(emulator):
 
 
 # helpers
-
-
-def gateway_patch(emu: Emulator, group_id: str, change: dict[str, Any]) -> None:
-    """An admin's edit in the portal: a PATCH through the SDK, as any client would make it."""
-
-    async def patch() -> None:
-        async with GraphGateway.from_settings(settings_for(emu)) as gateway:
-            await gateway.update_group(group_id, change)
-
-    asyncio.run(patch())
 
 
 def hand_made_group(tag: str) -> dict[str, Any]:

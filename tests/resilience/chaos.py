@@ -34,8 +34,9 @@ from graph_emulator import FAULT_KINDS, Emulator, ManualClock
 from local_runner import Azurite, InvocationOutcome
 from shared.config.catalogue_file import SHIPPED_CATALOGUE
 from shared.config.settings import Settings
-from shared.core.naming import fold, unique_name
-from shared.core.rules import ALL_DEVICES_RULE, Kind, build_rule, parse_target
+from shared.core.model import Kind, fold
+from shared.core.naming import unique_name
+from shared.core.rules import ALL_DEVICES_RULE, build_rule, parse_target
 from shared.shell.reconcile import run_reconcile
 from tests.queue_app import QueueApp
 from tests.resilience.checks import single_comparison

@@ -9,8 +9,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from graph_emulator import comparisons, parse_rule
-from shared.core.naming import fold
-from shared.core.rules import PREFIXES, Kind
+from shared.core.model import Kind, fold
+from shared.core.rules import PREFIXES
 
 ACCEPTED = ("created", "exists", "updated")
 RESULT_SCHEMA = Draft202012Validator(

@@ -14,7 +14,7 @@ from typing import Any
 from graph_emulator import RuleSyntaxError, parse_rule
 from shared.core.errors import PermanentGraphError
 from shared.core.model import GroupSnapshot, GroupSpec
-from shared.graph.groups import UpsertResult, snapshot
+from shared.graph.groups import UpsertResult, create_body, repair_body, snapshot
 
 
 class FakeGateway:
@@ -41,7 +41,7 @@ class FakeGateway:
     async def upsert_group(self, spec: GroupSpec) -> UpsertResult:
         if await self.find_group(spec.unique_name) is not None:
             return UpsertResult(created=False, group=None)
-        body = spec.create_body()
+        body = create_body(spec)
         try:
             parse_rule(body["membershipRule"])
         except RuleSyntaxError as error:
@@ -49,6 +49,9 @@ class FakeGateway:
         item = {**body, "id": f"group-{next(self._ids)}", "uniqueName": spec.unique_name}
         self.groups[item["id"]] = item
         return UpsertResult(created=True, group=snapshot(item))
+
+    async def repair_group(self, group: GroupSnapshot, spec: GroupSpec) -> None:
+        await self.update_group(group.id, repair_body(spec, group))
 
     async def update_group(self, group_id: str, changes: dict[str, Any]) -> None:
         self.groups[group_id].update(changes)

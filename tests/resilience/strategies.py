@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from shared.config.catalogue_file import SHIPPED_CATALOGUE, load_catalogue
-from shared.core.requests import MAX_VALUE, REQUEST_FIELDS
+from shared.core.request_schema import MAX_VALUE, REQUEST_FIELDS
 
 SCENARIOS = load_catalogue(SHIPPED_CATALOGUE).keys()
 

@@ -13,7 +13,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.core.rules import Kind
+from shared.core.model import Kind
 from tests.queue_app import QueueApp
 from tests.resilience.checks import ACCEPTED, check_answer, check_rule_targets
 from tests.resilience.strategies import messages

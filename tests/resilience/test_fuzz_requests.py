@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 
 from shared.config.settings import Settings
 from shared.shell.memory import HandmadeGroups
-from shared.shell.reconcile import wanted_from
-from shared.shell.request import Delivery, RequestContext, handle_message
+from shared.shell.request_handler import Delivery, RequestContext, handle_message
 from tests.resilience.checks import check_answer
 from tests.resilience.fakes import FakeGateway
 from tests.resilience.strategies import messages, near_requests
@@ -36,7 +35,7 @@ def fresh_context() -> RequestContext:
         raise AssertionError("a request failed on its last delivery without a Graph fault")
 
     return RequestContext(
-        wanted=wanted_from(Settings.from_env({})),
+        wanted=Settings.from_env({}).wanted(),
         gateway=FakeGateway(),  # type: ignore[arg-type]
         handmade=HandmadeGroups(),
         send_failed=send_failed,

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from tests.assign_tenant import make_tenant
-from tests.conftest import device
+from tests.builders import device
 from tests.queue_app import QueueApp
 
 DEVICES = "DeviceManagementServiceConfig.Read.All"

@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from shared.config.catalogue_file import SHIPPED_CATALOGUE, load_catalogue
-from shared.core.planner import group_spec
-from shared.core.requests import InvalidRequest, parse_request
-from shared.core.rules import Kind, UnsafeValueError
+from shared.core.groups import group_spec
+from shared.core.model import Kind
+from shared.core.request_schema import InvalidRequest, parse_request
+from shared.core.rules import UnsafeValueError
 from tests.resilience.checks import check_rule_targets
 from tests.resilience.strategies import INJECTIONS, values
 

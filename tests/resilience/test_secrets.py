@@ -29,10 +29,10 @@ from shared.core.errors import PermanentGraphError, SettingsError
 from shared.graph.client import DEVELOPMENT_TOKEN, LoopbackTokenProvider, build_client
 from shared.graph.gateway import GraphGateway
 from shared.shell.memory import HandmadeGroups
-from shared.shell.reconcile import run_reconcile, wanted_from
-from shared.shell.request import Delivery, RequestContext, handle_message
+from shared.shell.reconcile import run_reconcile
+from shared.shell.request_handler import Delivery, RequestContext, handle_message
 from shared.storage.queues import queue_client, send_text_async
-from tests.conftest import device
+from tests.builders import device
 from tests.queue_app import QueueApp, environment
 
 TOKEN = "eyJ0eXAi.SECRET-GRAPH-TOKEN-7f3a9c.sig"
@@ -104,7 +104,7 @@ def test_a_run_with_a_credential_and_a_connection_string_logs_and_reports_neithe
             report = await run_reconcile(settings, apply=True, gateway=gateway)
             outputs.extend([json.dumps(report.to_dict()), report.summary()])
             context = RequestContext(
-                wanted=wanted_from(settings),
+                wanted=settings.wanted(),
                 gateway=gateway,
                 handmade=HandmadeGroups(),
                 send_failed=partial(

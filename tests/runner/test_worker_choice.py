@@ -9,7 +9,7 @@ import azure.functions as func
 import pytest
 
 from local_runner import Azurite, ConfigurationError, LocalHost
-from tests.conftest import needs_library_worker
+from tests.builders import needs_library_worker
 from tests.runner.runner_storage import HOST_JSON
 
 ON_313 = sys.version_info >= (3, 13)

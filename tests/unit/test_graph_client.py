@@ -19,7 +19,7 @@ from shared.graph.middleware import (
     TransportRetryHandler,
     pipeline,
 )
-from tests.conftest import settings_for
+from tests.builders import settings_for
 
 
 def chain(client: GraphServiceClient) -> list[object]:

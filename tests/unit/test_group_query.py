@@ -18,7 +18,7 @@ import pytest
 
 from shared.config.catalogue_file import load_catalogue
 from shared.core.errors import PermanentGraphError, PermissionDeniedError
-from shared.core.planner import Wanted
+from shared.core.model import Wanted
 from shared.shell.memory import GroupQuery, HandmadeGroups
 from shared.shell.observe import (
     DYNAMIC_FILTER,
@@ -26,7 +26,7 @@ from shared.shell.observe import (
     NICKNAME_FILTER,
     observe_groups,
 )
-from shared.shell.request import Delivery, RequestContext, handle_message
+from shared.shell.request_handler import Delivery, RequestContext, handle_message
 from tests.resilience.fakes import FakeGateway
 
 HAND_MADE = {

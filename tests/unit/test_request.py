@@ -10,9 +10,9 @@ import pytest
 
 from shared.config.catalogue_file import load_catalogue
 from shared.core.errors import PermanentGraphError, PermissionDeniedError, TransientGraphError
-from shared.core.planner import Wanted
+from shared.core.model import Wanted
 from shared.shell.memory import HandmadeGroups
-from shared.shell.request import Delivery, RequestContext, RetryLater, handle_message
+from shared.shell.request_handler import Delivery, RequestContext, RetryLater, handle_message
 
 REQUEST = json.dumps({"requestId": "INC-1", "scenario": "user-driven", "groupTag": "A-UD"})
 

@@ -12,11 +12,13 @@ import pytest
 from hypothesis import given, settings
 from jsonschema import Draft202012Validator
 
-from shared.core.answers import answer_for, assignments_view
-from shared.core.assignments import AssignAction, AssignmentEntry, AssignmentKind
-from shared.core.requests import FieldError, InvalidRequest, make_result, parse_request
+from shared.core.answers import Answer, answer_for, assignments_view, make_result
+from shared.core.errors import PermanentGraphError
+from shared.core.model import AssignmentKind
+from shared.core.plan import AssignAction, AssignmentEntry, Done, Outcome
+from shared.core.request_schema import FieldError, InvalidRequest, parse_request
+from tests.builders import REQUEST_TABLE, request_entry, settle
 from tests.resilience.strategies import near_requests
-from tests.unit.test_answers import TABLE, entry_for
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 REQUEST = Draft202012Validator(json.loads((SCHEMAS / "request-v1.schema.json").read_text()))
@@ -44,12 +46,13 @@ def test_every_request_the_schema_refuses_the_app_refuses(document: dict[str, An
 
 def result_for(status: str, **fields: Any) -> dict[str, Any]:
     request = parse_request(b'{"requestId": "R-1", "scenario": "user-driven", "groupTag": "X"}')
-    return make_result(status, request=request, message_id="m-1", processed_at=NOW, **fields)
+    answer = Answer(status, **fields)
+    return make_result(answer, request=request, message_id="m-1", processed_at=NOW)
 
 
-@pytest.mark.parametrize(("outcome", "make_entry", "applied", "status"), TABLE)
+@pytest.mark.parametrize(("outcome", "make_entry", "applied", "status"), REQUEST_TABLE)
 def test_the_answer_to_each_planner_outcome_is_a_valid_result(outcome, make_entry, applied, status):
-    answer = answer_for(make_entry(), applied, None, value_field="groupTag")
+    answer = answer_for(settle(make_entry(), applied), value_field="groupTag")
     result = result_for(
         answer.status, group=answer.group, errors=answer.errors, warnings=answer.warnings
     )
@@ -57,32 +60,45 @@ def test_the_answer_to_each_planner_outcome_is_a_valid_result(outcome, make_entr
     assert not list(RESULT.iter_errors(result)), result
 
 
-def assignment(kind: AssignmentKind, action: AssignAction) -> AssignmentEntry:
-    return AssignmentEntry(action, kind, "Name", "id-1", "Name", 0, "g-1", "Group", "user-driven")
+def assignment(
+    kind: AssignmentKind, action: AssignAction, outcome: Outcome | None = None
+) -> AssignmentEntry:
+    return AssignmentEntry(
+        action,
+        kind,
+        "Name",
+        "id-1",
+        "Name",
+        "apg-key",
+        "g-1",
+        "Group",
+        "user-driven",
+        outcome=outcome,
+    )
 
 
 @pytest.mark.parametrize(
     ("action", "outcome", "status"),
     [
-        (AssignAction.ASSIGN, "assigned", "assigned"),
-        (AssignAction.ASSIGN, "assigned (Graph does not show it yet)", "assigned"),
-        (AssignAction.ASSIGN, "already assigned", "unchanged"),
-        (AssignAction.REPAIR, "assigned", "repaired"),
-        (AssignAction.ASSIGN, "failed: refused (permanent)", "failed"),
-        (AssignAction.UNCHANGED, "unchanged", "unchanged"),
-        (AssignAction.CONFLICT, "conflict reported", "conflict"),
-        (AssignAction.DRIFT, "drift reported", "drift"),
-        (AssignAction.SKIP, "skipped", "skipped"),
+        (AssignAction.ASSIGN, Outcome(Done.ASSIGNED), "assigned"),
+        (AssignAction.ASSIGN, Outcome(Done.ASSIGNED, shown=False), "assigned"),
+        (AssignAction.ASSIGN, Outcome(Done.ALREADY), "unchanged"),
+        (AssignAction.REPAIR, Outcome(Done.ASSIGNED), "repaired"),
+        (AssignAction.ASSIGN, Outcome.failed(PermanentGraphError("refused")), "failed"),
+        (AssignAction.UNCHANGED, None, "unchanged"),
+        (AssignAction.CONFLICT, None, "conflict"),
+        (AssignAction.DRIFT, None, "drift"),
+        (AssignAction.SKIP, None, "skipped"),
     ],
 )
 def test_a_result_with_assignments_is_valid_and_says_each_status(action, outcome, status):
     view = assignments_view(
         [
-            (assignment(AssignmentKind.PROFILE, action), outcome),
-            (assignment(AssignmentKind.ESP, AssignAction.UNCHANGED), ""),
+            assignment(AssignmentKind.PROFILE, action, outcome),
+            assignment(AssignmentKind.ESP, AssignAction.UNCHANGED),
         ]
     )
-    answer = answer_for(entry_for([]), "created", None, value_field="groupTag")
+    answer = answer_for(settle(request_entry([]), Done.CREATED), value_field="groupTag")
     result = result_for("created", group=answer.group, assignments=view)
 
     assert not list(RESULT.iter_errors(result)), result

@@ -31,7 +31,7 @@ from local_runner.library_worker import IndexedFunction, LibraryWorker, WorkerIn
 from local_runner.queues import ReceivedMessage
 from local_runner.triggers import QueueDelivery, TimerFiring
 from local_runner.typed_data import queue_input, timer_input
-from tests.conftest import device, needs_library_worker
+from tests.builders import device, needs_library_worker
 
 pytestmark = needs_library_worker
 

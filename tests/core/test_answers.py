@@ -5,73 +5,41 @@ from __future__ import annotations
 
 import pytest
 
-from shared.config.catalogue_file import load_catalogue
 from shared.core.answers import NOT_SHOWN_YET, answer_for
-from shared.core.model import Action, GroupSnapshot, PlanEntry, Refusal
+from shared.core.model import Kind, WantedGroup
 from shared.core.naming import unique_name
-from shared.core.planner import Wanted, WantedGroup, plan_values
-from shared.core.rules import Kind, build_rule
-from tests.unit.test_planner import handmade, managed
-
-CATALOGUE = load_catalogue()
-REPORT, REPAIR = Wanted(CATALOGUE), Wanted(CATALOGUE, drift_policy="repair")
-TAG = "SALES-UD"
-RULE = build_rule(Kind.TAG, TAG)
-
-
-def entry_for(
-    groups: list[GroupSnapshot],
-    *,
-    tag: str = TAG,
-    scenario: str = "user-driven",
-    wanted: Wanted = REPORT,
-) -> PlanEntry:
-    target = WantedGroup(Kind.TAG, tag, scenario=scenario)
-    [entry] = plan_values([target], groups, wanted).entries
-    return entry
-
-
-CREATED = GroupSnapshot("new-id", "Autopilot - User-driven - SALES-UD", unique_name(Kind.TAG, TAG))
-
-# Each planner outcome for a requested value, what the apply did with it, and the status.
-TABLE = [
-    ("unsafe value", lambda: entry_for([], tag="A`B"), "", "rejected"),
-    ("unknown scenario", lambda: entry_for([], scenario="moon-landing"), "", "rejected"),
-    (
-        "conflict",
-        lambda: entry_for([managed(Kind.TAG, TAG, scenario="self-deploying")]),
-        "",
-        "rejected",
-    ),
-    ("adopt", lambda: entry_for([handmade("h1", RULE)]), "", "exists"),
-    ("unchanged", lambda: entry_for([managed(Kind.TAG, TAG)]), "", "exists"),
-    ("drift", lambda: entry_for([managed(Kind.TAG, TAG, state="Paused")]), "", "exists"),
-    (
-        "repair",
-        lambda: entry_for([managed(Kind.TAG, TAG, state="Paused")], wanted=REPAIR),
-        "repaired",
-        "updated",
-    ),
-    ("create", lambda: entry_for([]), "created", "created"),
-    ("create, key already taken", lambda: entry_for([]), "exists", "exists"),
-]
+from shared.core.plan import Action, Done, Refusal
+from shared.core.planner import plan_values
+from tests.builders import (
+    REPAIR,
+    REPORT,
+    REQUEST_TABLE,
+    RULE,
+    TAG,
+    handmade,
+    managed,
+    settle,
+)
+from tests.builders import request_entry as entry_for
 
 
 @pytest.mark.parametrize(
-    ("outcome", "make_entry", "applied", "status"), TABLE, ids=[row[0] for row in TABLE]
+    ("outcome", "make_entry", "applied", "status"),
+    REQUEST_TABLE,
+    ids=[row[0] for row in REQUEST_TABLE],
 )
 def test_each_planner_outcome_for_a_request_maps_to_one_answer_status(
     outcome, make_entry, applied, status
 ):
-    entry = make_entry()
+    entry = settle(make_entry(), applied)
 
-    answer = answer_for(entry, applied, CREATED, value_field="groupTag")
+    answer = answer_for(entry, value_field="groupTag")
 
     assert answer.status == status
 
 
 def test_the_table_covers_every_action_a_request_can_plan():
-    planned = {row[1]().action for row in TABLE}
+    planned = {row[1]().action for row in REQUEST_TABLE}
     assert planned == set(Action)
 
 
@@ -98,7 +66,7 @@ def test_a_value_whose_group_belongs_to_another_scenario_is_refused_with_that_gr
 
     answer = answer_for(entry, value_field="groupTag")
 
-    assert entry.action is Action.CONFLICT and entry.repair is None
+    assert entry.action is Action.CONFLICT and not entry.writes
     assert answer.group is not None and answer.group["id"] == group.id
     [error] = answer.errors
     assert error.field == "scenario"
@@ -135,7 +103,9 @@ def test_drift_is_warned_once_per_difference_and_a_repair_shows_the_rule_put_bac
     group = managed(Kind.TAG, TAG, rule="(device.deviceId -ne null)", state="Paused")
 
     reported = answer_for(entry_for([group]), value_field="groupTag")
-    repaired = answer_for(entry_for([group], wanted=REPAIR), "repaired", value_field="groupTag")
+    repaired = answer_for(
+        settle(entry_for([group], wanted=REPAIR), Done.REPAIRED), value_field="groupTag"
+    )
 
     assert len(reported.warnings) == 2
     assert all(
@@ -148,8 +118,8 @@ def test_drift_is_warned_once_per_difference_and_a_repair_shows_the_rule_put_bac
 
 
 def test_a_created_group_is_answered_as_graph_returned_it_and_a_taken_key_without_an_id():
-    created = answer_for(entry_for([]), "created", CREATED, value_field="groupTag")
-    taken = answer_for(entry_for([]), "exists", value_field="groupTag")
+    created = answer_for(settle(entry_for([]), Done.CREATED), value_field="groupTag")
+    taken = answer_for(settle(entry_for([]), Done.EXISTS), value_field="groupTag")
 
     assert created.group is not None and created.group["id"] == "new-id"
     assert taken.group is not None and taken.group["id"] is None
@@ -159,4 +129,4 @@ def test_a_created_group_is_answered_as_graph_returned_it_and_a_taken_key_withou
 
 def test_a_write_that_did_not_happen_has_no_answer():
     with pytest.raises(ValueError, match="no answer"):
-        answer_for(entry_for([], wanted=REPAIR), "", value_field="groupTag")
+        answer_for(entry_for([], wanted=REPAIR), value_field="groupTag")

@@ -4,86 +4,39 @@ from __future__ import annotations
 
 import pytest
 
-from shared.config.catalogue_file import load_catalogue
 from shared.core.catalogue import parse_catalogue
+from shared.core.groups import group_spec
 from shared.core.model import (
     DYNAMIC,
     MANAGED_MARK,
-    Action,
     GroupSnapshot,
+    GroupSpec,
     Inventory,
-    Plan,
-    PlanEntry,
+    Kind,
+    Wanted,
+    fold,
 )
-from shared.core.naming import fold, unique_name
-from shared.core.planner import Wanted, group_spec, plan
-from shared.core.rules import ALL_DEVICES_RULE, MAX_RULE_LENGTH, Kind, build_rule
-from shared.graph.groups import snapshot
+from shared.core.naming import unique_name
+from shared.core.plan import Action, Plan, PlanEntry, Refusal
+from shared.core.planner import plan
+from shared.core.rules import ALL_DEVICES_RULE, MAX_RULE_LENGTH, build_rule
+from shared.core.wording import entry_reason
+from tests.builders import CANONICAL, CATALOGUE, DRIFTS, handmade, inventory, managed
 
-CATALOGUE = load_catalogue()
 ALL_KEY = unique_name(Kind.ALL_DEVICES)
 SALES_RULE = '(device.devicePhysicalIds -any (_ -eq "[OrderID]:SALES-UD"))'
 
 
-# --- building the observed state by hand ----------------------------------------------------
-
-
-def inventory(*tags: str, purchase_orders: tuple[str, ...] = ()) -> Inventory:
-    """What the device list would show: one device per value given, first spelling kept."""
-    observed = Inventory()
-    for tag in tags:
-        observed.tags.setdefault(fold(tag), tag)
-        observed.tag_devices[fold(tag)] = observed.tag_devices.get(fold(tag), 0) + 1
-    for order in purchase_orders:
-        observed.purchase_orders.setdefault(fold(order), order)
-        key = fold(order)
-        observed.purchase_order_devices[key] = observed.purchase_order_devices.get(key, 0) + 1
-    observed.devices = len(tags) + len(purchase_orders)
-    return observed
-
-
-def handmade(
-    group_id: str,
-    rule: str | None,
-    *,
-    created: str | None = "2024-01-01T00:00:00Z",
-    dynamic: bool = True,
-    state: str = "On",
-) -> GroupSnapshot:
+def as_written(spec: GroupSpec, group_id: str) -> GroupSnapshot:
+    """The group the upsert makes from a spec, as the next run's read shows it."""
     return GroupSnapshot(
         id=group_id,
-        display_name=f"Hand-made {group_id}",
-        membership_rule=rule,
-        processing_state=state,
-        group_types=(DYNAMIC,) if dynamic else (),
-        created=created,
-    )
-
-
-def managed(
-    kind: Kind,
-    value: str = "",
-    *,
-    rule: str | None = None,
-    scenario: str | None = "user-driven",
-    state: str | None = "On",
-    group_types: tuple[str, ...] = (DYNAMIC,),
-    group_id: str | None = None,
-) -> GroupSnapshot:
-    """A group this app made for (kind, value), as Graph would show it on a later run."""
-    if kind is Kind.ALL_DEVICES:
-        description = f"{MANAGED_MARK} for all Autopilot devices."
-    else:
-        description = f"{MANAGED_MARK} (scenario: {scenario})."
-    return GroupSnapshot(
-        id=group_id or f"managed-{kind}-{value}",
-        display_name=f"Managed {kind} {value}",
-        unique_name=unique_name(kind, value),
-        membership_rule=build_rule(kind, value) if rule is None else rule,
-        processing_state=state,
-        group_types=group_types,
-        description=description + " Do not edit by hand: rule changes are reported or reverted.",
-        created="2024-06-01T00:00:00Z",
+        display_name=spec.display_name,
+        unique_name=spec.unique_name,
+        membership_rule=spec.membership_rule,
+        processing_state="On",
+        group_types=(DYNAMIC,),
+        description=spec.description,
     )
 
 
@@ -113,17 +66,15 @@ def test_an_empty_tenant_gets_only_the_all_devices_group() -> None:
     assert entry.membership_rule == ALL_DEVICES_RULE
     assert entry.display_name == "Autopilot - All devices"
     assert entry.spec is not None
-    assert entry.spec.create_body() == {
-        "displayName": "Autopilot - All devices",
-        "description": f"{MANAGED_MARK} for all Autopilot devices. "
-        "Do not edit by hand: rule changes are reported or reverted.",
-        "mailEnabled": False,
-        "mailNickname": "apg-all-autopilot-devices",
-        "securityEnabled": True,
-        "groupTypes": [DYNAMIC],
-        "membershipRule": ALL_DEVICES_RULE,
-        "membershipRuleProcessingState": "On",
-    }
+    assert (entry.spec.display_name, entry.spec.mail_nickname, entry.spec.membership_rule) == (
+        "Autopilot - All devices",
+        "apg-all-autopilot-devices",
+        ALL_DEVICES_RULE,
+    )
+    assert entry.spec.description == (
+        f"{MANAGED_MARK} for all Autopilot devices. "
+        "Do not edit by hand: rule changes are reported or reverted."
+    )
 
 
 def test_two_spellings_of_one_tag_get_one_group_named_after_the_first() -> None:
@@ -193,7 +144,7 @@ def test_a_created_group_is_seen_unchanged_on_the_next_run() -> None:
         inventory("Sales-UD", purchase_orders=("123",)), [], wanted(purchase_order_groups=True)
     )
     observed = [
-        snapshot({**entry.spec.create_body(), "id": f"g{i}", "uniqueName": entry.spec.unique_name})
+        as_written(entry.spec, f"g{i}")
         for i, entry in enumerate(first.entries)
         if entry.spec is not None
     ]
@@ -321,11 +272,11 @@ def test_a_managed_group_whose_rule_targets_its_tag_is_unchanged(rule: str | Non
     entry = only(
         plan(inventory("Sales-UD"), [group], wanted(drift_policy="repair")), Kind.TAG, "Sales-UD"
     )
-    assert (entry.action, entry.group_id, entry.reason, entry.repair) == (
+    assert (entry.action, entry.group_id, entry.reason, entry.problems) == (
         Action.UNCHANGED,
         "g-sales",
         "",
-        None,
+        (),
     )
     assert entry.display_name == "Managed tag Sales-UD"
 
@@ -336,40 +287,9 @@ def test_a_managed_all_devices_group_is_unchanged() -> None:
     assert result.entries[0].group_id == "g-all"
 
 
-CANONICAL = '(device.devicePhysicalIds -any (_ -eq "[OrderID]:Sales-UD"))'
-
-# (id, changes made to the managed group by hand, words of the reason, group types to write)
-DRIFTS = [
-    ("another tag in its rule", {"rule": build_rule(Kind.TAG, "HR-UD")}, "rule is", [DYNAMIC]),
-    (
-        "a widened rule",
-        {"rule": CANONICAL[:-1] + ' -or (device.deviceOSType -eq "Windows"))'},
-        "rule is",
-        [DYNAMIC],
-    ),
-    (
-        "a prefix rule",
-        {"rule": '(device.devicePhysicalIds -any (_ -startsWith "[OrderID]:Sales"))'},
-        "rule is",
-        [DYNAMIC],
-    ),
-    ("no rule", {"rule": ""}, "rule is", [DYNAMIC]),
-    ("paused", {"state": "Paused"}, "rule processing is Paused", [DYNAMIC]),
-    ("not dynamic", {"group_types": ()}, "membership is not dynamic", [DYNAMIC]),
-    (
-        "not dynamic, other types kept",
-        {"group_types": ("Unified",)},
-        "membership is not dynamic",
-        ["Unified", DYNAMIC],
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("changes", "words", "group_types"), [pytest.param(c, w, t, id=i) for i, c, w, t in DRIFTS]
-)
+@pytest.mark.parametrize(("changes", "words"), [pytest.param(c, w, id=i) for i, c, w, _ in DRIFTS])
 def test_a_drifted_managed_group_is_repaired_under_the_repair_policy(
-    changes: dict[str, object], words: str, group_types: list[str]
+    changes: dict[str, object], words: str
 ) -> None:
     group = managed(Kind.TAG, "Sales-UD", group_id="g-sales", **changes)  # type: ignore[arg-type]
     entry = only(
@@ -377,11 +297,8 @@ def test_a_drifted_managed_group_is_repaired_under_the_repair_policy(
     )
     assert (entry.action, entry.group_id) == (Action.REPAIR, "g-sales")
     assert words in entry.reason
-    assert entry.repair == {
-        "groupTypes": group_types,
-        "membershipRule": CANONICAL,
-        "membershipRuleProcessingState": "On",
-    }
+    assert entry.group == group and entry.spec is not None
+    assert entry.spec.membership_rule == CANONICAL
 
 
 @pytest.mark.parametrize(("changes", "words"), [pytest.param(c, w, id=i) for i, c, w, _ in DRIFTS])
@@ -391,7 +308,7 @@ def test_a_drifted_managed_group_is_only_reported_under_the_report_policy(
     group = managed(Kind.TAG, "Sales-UD", group_id="g-sales", **changes)  # type: ignore[arg-type]
     result = plan(inventory("Sales-UD"), [group], wanted(drift_policy="report"))
     entry = only(result, Kind.TAG, "Sales-UD")
-    assert (entry.action, entry.group_id, entry.repair) == (Action.DRIFT, "g-sales", None)
+    assert (entry.action, entry.group_id) == (Action.DRIFT, "g-sales")
     assert words in entry.reason
     assert entry.reason.endswith("(DRIFT_POLICY=report)")
     assert result.creates == 1  # the all-devices group, never a second group for the tag
@@ -478,8 +395,8 @@ def test_a_tag_that_cannot_be_written_into_a_rule_is_skipped_with_the_reason(
 ) -> None:
     result = plan(inventory(tag), [], wanted())
     entry = only(result, Kind.TAG, tag)
-    assert entry.action is Action.SKIP
-    assert entry.reason.startswith("not written: ")
+    assert (entry.action, entry.refusal) == (Action.SKIP, Refusal.UNSAFE_VALUE)
+    assert entry_reason(entry).startswith("not written: ")  # as the report shows it
     assert words in entry.reason
     assert (entry.unique_name, entry.membership_rule, entry.spec) == (None, None, None)
     assert result.creates == 1  # the all-devices group only

@@ -22,21 +22,28 @@ from typing import Any
 
 from azure.core.credentials import TokenCredential
 
-from shared.config.settings import Settings
-from shared.core.assignments import AssignmentKind, named_targets, resolve
-from shared.core.errors import GraphError, PermissionDeniedError, SettingsError, TransientGraphError
-from shared.core.permissions import required_roles
-from shared.core.preflight import SETTINGS_CHECK, Check, Checklist
-from shared.graph.client import default_credential, graph_token
-from shared.graph.gateway import GraphGateway
-from shared.graph.intune import group_ids
-from shared.shell.doctor_checks import (
+from shared.cli.doctor_checks import (
     grant_fix,
     in_daemon_thread,
     queue_checks,
     settings_check,
     token_check,
 )
+from shared.config.settings import Settings
+from shared.core.assignments import resolve
+from shared.core.errors import (
+    AppError,
+    GraphError,
+    PermissionDeniedError,
+    SettingsError,
+    TransientGraphError,
+)
+from shared.core.model import AssignmentKind
+from shared.core.permissions import required_roles
+from shared.core.preflight import SETTINGS_CHECK, Check, Checklist
+from shared.graph.client import default_credential, graph_token
+from shared.graph.gateway import GraphGateway
+from shared.graph.intune import group_ids
 from shared.shell.memory import GroupQuery
 from shared.shell.observe import observe_groups
 
@@ -78,7 +85,7 @@ async def _groups(gateway: GraphGateway) -> str:
     return "the combined group filter answered"
 
 
-class Surprise(Exception):
+class DoctorSurprise(AppError):
     """Graph answered, but not as documented (or not as the settings need)."""
 
     def __init__(self, detail: str, fix: str) -> None:
@@ -101,7 +108,7 @@ def _targets(kind: AssignmentKind, names: set[str]) -> Callable[[GraphGateway], 
         for name in sorted(names):
             target = resolve(kind, name, listed)
             if isinstance(target, str):
-                raise Surprise(
+                raise DoctorSurprise(
                     target,
                     "name it by its id or its exact display name in the scenario catalogue "
                     "(SCENARIO_FILE); until then that scenario's assignments are skipped",
@@ -120,7 +127,7 @@ def reads_for(settings: Settings) -> tuple[Read, ...]:
         Read("read Autopilot devices", _devices),
         Read("read groups with the app's query", _groups),
     ]
-    named = named_targets(settings.catalogue)
+    named = settings.catalogue.named_targets()
     if AssignmentKind.PROFILE in named:
         profiles = _targets(AssignmentKind.PROFILE, named[AssignmentKind.PROFILE])
         reads.append(Read("read Autopilot profiles (Graph beta)", profiles))
@@ -139,7 +146,7 @@ async def _upsert_route(gateway: GraphGateway) -> str:
             f"{route} answered 404, as documented; nothing was created (a 403 would mean "
             "Group.ReadWrite.All is missing; a 404 does not prove it is granted)"
         )
-    raise Surprise(
+    raise DoctorSurprise(
         f"{route} answered {'201: Graph created a group' if outcome == 'created' else '204'}, "
         "where its documentation says 404",
         f"delete the group whose uniqueName is {key}, and report this: the app relies on the "
@@ -225,7 +232,7 @@ async def _attempt(
         )
     except TransientGraphError as error:
         return Check(name, False, f"Graph did not answer: {error}", unreachable), False
-    except Surprise as error:
+    except DoctorSurprise as error:
         return Check(name, False, error.detail, error.fix), True
     except GraphError as error:
         return Check(name, False, str(error), "see Graph's message"), True

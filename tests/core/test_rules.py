@@ -8,10 +8,10 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from shared.core.model import Kind
 from shared.core.rules import (
     ALL_DEVICES_RULE,
     MAX_RULE_LENGTH,
-    Kind,
     Target,
     UnsafeValueError,
     build_rule,

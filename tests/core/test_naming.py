@@ -8,16 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shared.core.model import Kind, fold
 from shared.core.naming import (
     MAX_DISPLAY_NAME,
     MAX_NICKNAME,
     display_name,
-    fold,
     is_managed_key,
     mail_nickname,
     unique_name,
 )
-from shared.core.rules import Kind
 
 VALUE_KINDS = [Kind.TAG, Kind.PURCHASE_ORDER]
 NICKNAME_CHARS = re.compile(r"^[A-Za-z0-9_-]+$")

@@ -1,11 +1,12 @@
 """Grant the app's managed identity the Graph application permissions its settings need.
 
 A managed identity has no "API permissions" page in the portal: the grant is a Graph call,
-``POST /servicePrincipals/{Microsoft Graph}/appRoleAssignedTo`` (graph-facts §6), made with an
-admin's sign-in. Same shape as the reconcile: observe (Microsoft Graph's service principal, found
-by its well-known appId; the identity's; the roles it already holds), plan (a pure function:
-which roles are missing), apply (one POST per missing role). Running it twice assigns nothing
-the second time, and Graph's "already exists" answer to a racing grant counts as success.
+``POST /servicePrincipals/{Microsoft Graph}/appRoleAssignedTo`` (docs/graph-contract.md, rows 25
+and 26), made with an admin's sign-in. Same shape as the reconcile: observe (Microsoft Graph's
+service principal, found by its well-known appId; the identity's; the roles it already holds),
+plan (a pure function: which roles are missing), apply (one POST per missing role). Running it
+twice assigns nothing the second time, and Graph's "already exists" answer to a racing grant
+counts as success.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ class GrantReport:
         return "\n".join(lines) + "\n"
 
 
-def missing_roles(
+def plan_grants(
     resource: ServicePrincipal, held: list[RoleAssignment], roles: tuple[str, ...]
 ) -> list[tuple[str, str, bool]]:
     """The plan: (permission, app role id, already held) for each role the app needs."""
@@ -124,7 +125,7 @@ async def grant_permissions(
         principal = await find_identity(gateway, identity)
         held = await gateway.role_assignments_of(principal.id)
         report = GrantReport(identity=principal, resource=resource)
-        for permission, role_id, already in missing_roles(resource, held, roles):
+        for permission, role_id, already in plan_grants(resource, held, roles):
             if not already and not await _assign(gateway, principal, resource, role_id):
                 already = True
             outcome = ALREADY_ASSIGNED if already else ASSIGNED

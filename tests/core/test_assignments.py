@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from shared.core.assignments import (
-    AssignAction,
+from shared.core.assignments import resolve
+from shared.core.catalogue import parse_catalogue
+from shared.core.model import (
     AssignmentKind,
     IntuneObject,
     IntuneView,
+    Kind,
     TargetHistory,
-    named_targets,
-    resolve,
+    Wanted,
+    WantedGroup,
 )
-from shared.core.catalogue import parse_catalogue
-from shared.core.model import Action
 from shared.core.naming import unique_name
-from shared.core.planner import Wanted, WantedGroup, plan_values
-from shared.core.rules import Kind, build_rule
-from tests.unit.test_planner import handmade, managed
+from shared.core.plan import Action, AssignAction
+from shared.core.planner import plan_values
+from shared.core.rules import build_rule
+from tests.builders import handmade, managed
 
 PROFILE = IntuneObject("p-ud", "User-driven profile")
 OTHER_PROFILE = IntuneObject("p-kiosk", "Kiosk profile")
@@ -127,18 +128,19 @@ def test_an_id_wins_over_a_display_name_that_happens_to_equal_it():
 
 
 def test_the_catalogue_names_its_targets_by_kind():
-    assert named_targets(catalogue()) == {
+    assert catalogue().named_targets() == {
         PROFILE_KIND: {"User-driven profile", "Kiosk profile"},
         ESP_KIND: {"ESP - User-driven"},
     }
-    assert named_targets(catalogue(None, None, None)) == {}
+    assert catalogue(None, None, None).named_targets() == {}
 
 
 def test_a_new_group_of_a_configured_scenario_is_assigned_to_its_profile_and_esp_once_created():
     plan = plan_for([], "SALES-UD")
 
     [profile, esp] = plan.assignments
-    assert plan.entries[profile.group_entry].action is Action.CREATE
+    group = next(e for e in plan.entries if e.unique_name == profile.group_key)
+    assert group.action is Action.CREATE
     assert (profile.kind, profile.action, profile.target_id) == (
         PROFILE_KIND,
         AssignAction.ASSIGN,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from shared.core.wording import assignment_outcome, entry_outcome, entry_reason
 from shared.shell.report import Report
 
 
 def render_table(report: Report) -> str:
     groups = [("ACTION", "KIND", "VALUE", "SCENARIO", "GROUP", "OUTCOME", "REASON")]
-    for index, entry in enumerate(report.entries):
+    for entry in report.entries:
         groups.append(
             (
                 entry.action.value,
@@ -17,14 +18,14 @@ def render_table(report: Report) -> str:
                 _cut(entry.value, 32),
                 entry.scenario or "-",
                 _cut(entry.display_name or "-", 48),
-                report.outcome(index),
-                _cut(entry.reason, 90),
+                entry_outcome(entry),
+                _cut(entry_reason(entry), 90),
             )
         )
     lines = _table(groups)
     if report.assignments:
         assignments = [("ASSIGN", "TO", "NAME", "SCENARIO", "GROUP", "OUTCOME", "REASON")]
-        for index, assignment in enumerate(report.assignments):
+        for assignment in report.assignments:
             assignments.append(
                 (
                     assignment.action.value,
@@ -32,7 +33,7 @@ def render_table(report: Report) -> str:
                     _cut(assignment.target_name or assignment.name, 32),
                     assignment.scenario,
                     _cut(assignment.group_name or "-", 48),
-                    _cut(report.assignment_outcome(index), 40),
+                    _cut(assignment_outcome(assignment), 40),
                     _cut(assignment.reason, 90),
                 )
             )

@@ -1,28 +1,26 @@
-"""Scenario requests (version 1) and their results: reading, validating, answering.
+"""Scenario requests (version 1): reading and validating one message.
 
 ``schemas/request-v1.schema.json`` is what integrators read; this module enforces the same
 contract with messages that name the field, without a schema library in the function's cold
-start. A test checks the two agree on generated documents.
+start. A test checks the two agree on generated documents. Answering is ``core.answers``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from shared.core.model import GroupSnapshot, GroupSpec
-from shared.core.rules import Kind
+from shared.core.errors import AppError
+from shared.core.model import Kind
 
 REQUEST_FIELDS = {"version", "requestId", "scenario", "groupTag", "purchaseOrderId", "requestedBy"}
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _SCENARIO = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 MAX_VALUE = 1024
 MAX_REQUESTED_BY = 256
-STATUSES = ("created", "exists", "updated", "rejected", "failed")
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,7 @@ class ScenarioRequest:
     requested_by: str | None
 
 
-class InvalidRequest(Exception):
+class InvalidRequest(AppError):
     """The message is not a valid version 1 request; retrying cannot change that."""
 
     def __init__(self, errors: list[FieldError], request_id: str | None = None) -> None:
@@ -140,59 +138,3 @@ def _has_control(text: str) -> bool:
 def _printable(text: str) -> str:
     cleaned = "".join(c if c.isprintable() else "?" for c in text)
     return cleaned if len(cleaned) <= 64 else cleaned[:63] + "…"
-
-
-# --- results ---------------------------------------------------------------------------------
-
-
-def group_view(group: GroupSnapshot | None, spec: GroupSpec | None = None) -> dict[str, Any]:
-    """The result's ``group``: what Graph showed, else what was written under the key."""
-    if group is not None:
-        return {
-            "id": group.id,
-            "displayName": group.display_name,
-            "uniqueName": group.unique_name,
-            "membershipRule": group.membership_rule,
-        }
-    assert spec is not None
-    return {
-        "id": None,
-        "displayName": spec.display_name,
-        "uniqueName": spec.unique_name,
-        "membershipRule": spec.membership_rule,
-    }
-
-
-def make_result(
-    status: str,
-    *,
-    request: ScenarioRequest | None = None,
-    request_id: str | None = None,
-    message_id: str | None = None,
-    group: dict[str, Any] | None = None,
-    errors: list[FieldError] | None = None,
-    warnings: list[str] | None = None,
-    assignments: dict[str, Any] | None = None,
-    processed_at: dt.datetime,
-) -> dict[str, Any]:
-    """A version 1 result; the caller says when it was processed (the core reads no clock)."""
-    assert status in STATUSES
-    result = {
-        "version": 1,
-        "requestId": request.request_id if request else request_id,
-        "messageId": message_id,
-        "status": status,
-        "scenario": request.scenario if request else None,
-        "groupTag": request.value if request and request.kind is Kind.TAG else None,
-        "purchaseOrderId": (
-            request.value if request and request.kind is Kind.PURCHASE_ORDER else None
-        ),
-        "requestedBy": request.requested_by if request else None,
-        "group": group,
-        "errors": [{"field": e.field, "message": e.message} for e in errors or []],
-        "warnings": list(warnings or []),
-        "processedAt": processed_at.isoformat().replace("+00:00", "Z"),
-    }
-    if assignments is not None:
-        result["assignments"] = assignments
-    return result

@@ -1,47 +1,11 @@
-"""The project's own small types: groups as Graph shows them, and the plan's counts."""
+"""The project's own small types: the scenario mark of a managed group, and the plan's counts."""
 
 from __future__ import annotations
 
 import pytest
 
-from shared.core.model import DYNAMIC, Action, GroupSnapshot, Plan, PlanEntry
-from shared.core.rules import Kind
-from shared.graph.groups import snapshot
-
-
-def test_a_group_is_read_from_graph_json() -> None:
-    group = snapshot(
-        {
-            "id": "g1",
-            "displayName": "Sales",
-            "uniqueName": "apg-tag-sales-0123",
-            "membershipRule": "rule",
-            "membershipRuleProcessingState": "Paused",
-            "groupTypes": ["Unified", DYNAMIC],
-            "description": "Managed by autopilot-groups (scenario: self-deploying).",
-            "createdDateTime": "2024-01-01T00:00:00Z",
-            "mailNickname": "ignored",
-        }
-    )
-    assert group == GroupSnapshot(
-        id="g1",
-        display_name="Sales",
-        unique_name="apg-tag-sales-0123",
-        membership_rule="rule",
-        processing_state="Paused",
-        group_types=("Unified", DYNAMIC),
-        description="Managed by autopilot-groups (scenario: self-deploying).",
-        created="2024-01-01T00:00:00Z",
-    )
-    assert group.dynamic
-    assert group.scenario == "self-deploying"
-
-
-def test_a_group_with_nulls_reads_as_empty() -> None:
-    group = snapshot({"id": 7, "displayName": None, "groupTypes": None, "description": None})
-    assert (group.id, group.display_name, group.group_types) == ("7", "", ())
-    assert not group.dynamic
-    assert group.scenario is None
+from shared.core.model import GroupSnapshot, Kind
+from shared.core.plan import Action, Plan, PlanEntry
 
 
 @pytest.mark.parametrize(

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from shared.config.catalogue_file import SHIPPED_CATALOGUE, load_catalogue
 from shared.core.catalogue import parse_catalogue
 from shared.core.errors import CatalogueError
-from shared.core.rules import Kind
+from shared.core.model import Kind
+from tests.builders import SHIPPED_CATALOGUE, shipped_catalogue
 
 
 def scenario(key: str, tags: list[str], pos: list[str] | None = None) -> dict[str, Any]:
@@ -39,7 +37,7 @@ def document() -> dict[str, Any]:
 
 
 def test_the_shipped_catalogue_loads_with_the_four_autopilot_scenarios() -> None:
-    catalogue = load_catalogue()
+    catalogue = shipped_catalogue()
     assert catalogue.keys() == (
         "user-driven",
         "user-driven-hybrid",
@@ -68,7 +66,7 @@ def test_the_shipped_catalogue_loads_with_the_four_autopilot_scenarios() -> None
     ],
 )
 def test_each_shipped_pattern_sends_a_tag_to_its_scenario(tag: str, key: str) -> None:
-    found = load_catalogue().scenario_for(Kind.TAG, tag)
+    found = shipped_catalogue().scenario_for(Kind.TAG, tag)
     assert found is not None
     assert found.key == key
 
@@ -264,38 +262,6 @@ def test_a_version_of_true_is_refused() -> None:
         parse_catalogue(doc)
 
 
-# --- files ----------------------------------------------------------------------------------
-
-
-def test_a_catalogue_file_is_loaded_and_remembers_its_path(tmp_path: Path) -> None:
-    path = tmp_path / "scenarios.json"
-    path.write_text(json.dumps(document()), encoding="utf-8")
-    catalogue = load_catalogue(path)
-    assert catalogue.keys() == ("first", "second")
-    assert catalogue.source == str(path)
-
-
-@pytest.mark.parametrize(
-    ("content", "words"),
-    [
-        pytest.param(None, "does not exist", id="missing file"),
-        pytest.param(b"{not json", "cannot be read", id="bad JSON"),
-        pytest.param(b"\xff\xfe\x00", "cannot be read", id="not UTF-8"),
-        pytest.param(b'{"version": 2}', "version", id="valid JSON, bad catalogue"),
-    ],
-)
-def test_a_catalogue_file_that_cannot_be_used_is_refused_naming_the_file(
-    tmp_path: Path, content: bytes | None, words: str
-) -> None:
-    path = tmp_path / "scenarios.json"
-    if content is not None:
-        path.write_bytes(content)
-    with pytest.raises(CatalogueError) as raised:
-        load_catalogue(path)
-    assert str(path) in str(raised.value)
-    assert words in str(raised.value)
-
-
 # --- a scenario's Autopilot profile and Enrollment Status Page -----------------------------
 
 
@@ -317,7 +283,7 @@ def test_a_scenario_may_name_a_profile_and_an_esp_and_only_their_form_is_checked
 
 
 def test_a_catalogue_naming_no_targets_does_not_assign() -> None:
-    catalogue = load_catalogue()
+    catalogue = shipped_catalogue()
     assert not catalogue.assigns and not catalogue.names_profiles
 
 

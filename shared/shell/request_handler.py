@@ -2,8 +2,8 @@
 
 A request is a reconcile of one value. It observes what may be that value's group (see
 ``observe.observe_value``), lets the same planner as the timer decide with one wanted target whose
-scenario is the one asked for, writes with the same apply, and only then turns the plan entry and
-its outcome into an answer (``core.answers``). The outcome of every message is one of:
+scenario is the one asked for, writes with the same apply, and only then turns the settled plan
+entry into an answer (``core.answers``). The outcome of every message is one of:
 
 - an answer returned for the output binding (created, exists, updated, rejected, or failed when
   Graph refused the request as such): the host then completes the message;
@@ -21,38 +21,31 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
+from shared.core import answers
 from shared.core.answers import Answer, answer_for, assignments_view
-from shared.core.assignments import IntuneView
 from shared.core.errors import (
     PermanentGraphError,
     PermissionDeniedError,
     TransientError,
     TransientGraphError,
 )
-from shared.core.model import Action, GroupSnapshot, Plan, PlanEntry
+from shared.core.model import GroupSnapshot, IntuneView, Kind, Wanted, WantedGroup
 from shared.core.naming import unique_name
-from shared.core.planner import Wanted, WantedGroup, plan_values
-from shared.core.requests import (
-    FieldError,
-    InvalidRequest,
-    ScenarioRequest,
-    make_result,
-    parse_request,
-)
-from shared.core.rules import Kind
+from shared.core.plan import Action, Done, Outcome, Plan, PlanEntry
+from shared.core.planner import plan_values
+from shared.core.request_schema import InvalidRequest, ScenarioRequest, parse_request
 from shared.graph.gateway import GraphGateway
-from shared.shell.apply import Applied, apply_plan
-from shared.shell.assign import apply_assignments, observe_intune
+from shared.shell.apply import apply_groups
+from shared.shell.apply_assignments import apply_assignments
 from shared.shell.memory import GroupQuery, HandmadeGroups, RecentlyCreated
 from shared.shell.observe import observe_value
+from shared.shell.observe_intune import observe_intune
 from shared.storage.ledger import Ledger
 
 log = logging.getLogger(__name__)
 
-Result = dict[str, Any]
 
-
-class RetryLater(Exception):
+class RetryLater(TransientError):
     """A transient failure: the host should deliver the message again."""
 
 
@@ -84,30 +77,26 @@ async def handle_message(body: bytes, delivery: Delivery, context: RequestContex
     try:
         request = parse_request(body)
     except InvalidRequest as invalid:
-        return _answer(
-            _result(
-                "rejected", None, delivery, request_id=invalid.request_id, errors=invalid.errors
-            )
-        )
+        rejected = Answer("rejected", errors=invalid.errors)
+        return _answer(rejected, None, delivery, request_id=invalid.request_id)
     try:
         answer = await serve(request, delivery, context)
     except PermanentGraphError as error:
         if not isinstance(error, PermissionDeniedError):
-            failed = Answer("failed", errors=[FieldError(None, str(error))])
-            return _answer(_result_of(failed, request, delivery))
+            return _answer(answers.failed(str(error)), request, delivery)
         await _retry_later(request, delivery, context, error)
     except Exception as error:  # transient, a missing permission, or a defect: never silent
         if not isinstance(error, TransientError):
             log.exception("request %s: unexpected error", request.request_id)
         await _retry_later(request, delivery, context, error)
-    return _answer(_result_of(answer, request, delivery))
+    return _answer(answer, request, delivery)
 
 
 async def serve(request: ScenarioRequest, delivery: Delivery, context: RequestContext) -> Answer:
-    """Plan and apply the request's value; the answer says what came of it."""
+    """Observe, plan and apply the request's value; the answer says what came of it."""
     target = WantedGroup(request.kind, request.value, scenario=request.scenario)
     value_field = "groupTag" if request.kind is Kind.TAG else "purchaseOrderId"
-    refused = _plan(target, [], context)
+    refused = _plan(target, [], context).entries[0]
     if refused.action is Action.SKIP:  # the catalogue or the rule syntax refuses it: no read
         return answer_for(refused, value_field=value_field)
     key = unique_name(request.kind, request.value)
@@ -123,23 +112,32 @@ async def serve(request: ScenarioRequest, delivery: Delivery, context: RequestCo
                 context.handmade,
                 context.group_query,
             )
-            plan = plan_values([target], groups, context.wanted, intune=intune)
-            entry = plan.entries[0]
-            if entry.action is Action.CREATE and attempt == 2:
+            plan = _plan(target, groups, context, intune)
+            if plan.entries[0].action is Action.CREATE and attempt == 2:
                 # The upsert found the key taken (204), and Graph's reads still do not show the
                 # group an overlapping request or run made a moment ago.
                 if not delivery.last:
                     raise TransientGraphError("the group exists but Graph does not show it yet")
-                return answer_for(entry, "exists", value_field=value_field)
-            applied = (await apply_plan([entry], context.gateway)).outcomes.get(0, Applied(""))
-            if applied.error is not None:
-                raise applied.error
-            if applied.group is not None:
-                context.recent.remember(key, applied.group)
-            if applied.text != "exists":  # else 204: observe again, the group is there
-                answer = answer_for(entry, applied.text, applied.group, value_field=value_field)
-                return await _with_assignments(answer, plan, applied, intune, context, now)
+                taken = replace(plan.entries[0], outcome=Outcome(Done.EXISTS))
+                return answer_for(taken, value_field=value_field)
+            [entry] = (await apply_groups(plan.entries, context.gateway)).entries
+            if entry.outcome is not None and entry.outcome.error is not None:
+                raise entry.outcome.error
+            if entry.outcome is not None and entry.outcome.group is not None:
+                context.recent.remember(key, entry.outcome.group)
+            if entry.outcome is None or entry.outcome.done is not Done.EXISTS:
+                answer = answer_for(entry, value_field=value_field)  # 204: observe again
+                return await _with_assignments(answer, plan.settled((entry,)), intune, context, now)
     raise AssertionError("unreachable: the second attempt always answers")
+
+
+def _plan(
+    target: WantedGroup,
+    groups: list[GroupSnapshot],
+    context: RequestContext,
+    intune: IntuneView | None = None,
+) -> Plan:
+    return plan_values([target], groups, context.wanted, intune=intune)
 
 
 async def _observe_intune(
@@ -147,38 +145,27 @@ async def _observe_intune(
 ) -> IntuneView | None:
     """The profiles and ESP the request's scenario names, if it names any."""
     scenario = context.wanted.catalogue.get(entry.scenario or "")
-    if scenario is None or not (scenario.autopilot_profile or scenario.enrollment_status_page):
+    if scenario is None or not scenario.targets():
         return None
     catalogue = context.wanted.catalogue
     return await observe_intune(context.gateway, context.ledger, catalogue, now, {scenario.key})
 
 
 async def _with_assignments(
-    answer: Answer,
-    plan: Plan,
-    applied: Applied,
-    intune: IntuneView | None,
-    context: RequestContext,
-    now: dt.datetime,
+    answer: Answer, plan: Plan, intune: IntuneView | None, context: RequestContext, now: dt.datetime
 ) -> Answer:
     """The group's assignments, written before the answer; a transient failure or a missing
     permission hands the message back like any other (the group is found next time)."""
     if intune is None or not plan.assignments:
         return answer
     done = await apply_assignments(
-        plan.assignments, {0: applied}, context.gateway, context.ledger, intune, now
+        plan.assignments, plan.entries, context.gateway, context.ledger, intune, now
     )
-    for error in done.errors.values():
+    for entry in done.entries:
+        error = entry.outcome.error if entry.outcome else None
         if isinstance(error, TransientError | PermissionDeniedError):
             raise error
-    outcomes = [done.outcomes.get(i, "") for i in range(len(plan.assignments))]
-    view = assignments_view(list(zip(plan.assignments, outcomes, strict=True)))
-    return replace(answer, assignments=view)
-
-
-def _plan(target: WantedGroup, groups: list[GroupSnapshot], context: RequestContext) -> PlanEntry:
-    [entry] = plan_values([target], groups, context.wanted).entries
-    return entry
+    return replace(answer, assignments=assignments_view(done.entries))
 
 
 async def _retry_later(
@@ -195,8 +182,7 @@ async def _retry_later(
             f"{error}; gave up after {delivery.dequeue_count} deliveries; the request "
             f"is kept in the queue {delivery.poison_queue}"
         )
-        failed = Answer("failed", errors=[FieldError(None, message)])
-        await context.send_failed(_answer(_result_of(failed, request, delivery)))
+        await context.send_failed(_answer(answers.failed(message), request, delivery))
     log.warning(
         "request %s: delivery %d of %d failed, to be retried: %s",
         request.request_id,
@@ -207,28 +193,21 @@ async def _retry_later(
     raise RetryLater(str(error)) from error
 
 
-def _result_of(answer: Answer, request: ScenarioRequest, delivery: Delivery) -> Result:
-    return _result(
-        answer.status,
-        request,
-        delivery,
-        group=answer.group,
-        errors=answer.errors,
-        warnings=answer.warnings,
-        assignments=answer.assignments,
+def _answer(
+    answer: Answer,
+    request: ScenarioRequest | None,
+    delivery: Delivery,
+    *,
+    request_id: str | None = None,
+) -> str:
+    """The result document for the answer, logged and serialised."""
+    result: dict[str, Any] = answers.make_result(
+        answer,
+        request=request,
+        request_id=request_id,
+        message_id=delivery.message_id,
+        processed_at=dt.datetime.now(dt.UTC),
     )
-
-
-def _result(
-    status: str, request: ScenarioRequest | None, delivery: Delivery, **fields: Any
-) -> Result:
-    now = dt.datetime.now(dt.UTC)
-    return make_result(
-        status, request=request, message_id=delivery.message_id, processed_at=now, **fields
-    )
-
-
-def _answer(result: Result) -> str:
     log.info(
         "request %s: %s%s (requested by %s)",
         result["requestId"],

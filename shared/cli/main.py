@@ -23,12 +23,12 @@ from typing import TextIO
 
 from azure.core.credentials import TokenCredential
 
+from shared.cli.grant import GrantReport
+from shared.cli.render import render_table
 from shared.config.settings import Settings
 from shared.core.errors import AppError, SettingsError
 from shared.graph.gateway import GraphGateway
-from shared.shell.grant import GrantReport
 from shared.shell.reconcile import run_reconcile
-from shared.shell.render import render_table
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNSAFE = 0, 1, 2, 3
 
@@ -122,8 +122,8 @@ def _parser() -> argparse.ArgumentParser:
 def _grant(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     from azure.core.exceptions import ClientAuthenticationError
 
+    from shared.cli.grant import grant_permissions
     from shared.core.permissions import required_roles
-    from shared.shell.grant import grant_permissions
 
     async def run() -> GrantReport:
         credential = None if settings.graph_is_loopback else _admin_credential()
@@ -152,7 +152,7 @@ def _grant(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _doctor(args: argparse.Namespace, out: TextIO) -> int:
-    from shared.shell.doctor import run_doctor
+    from shared.cli.doctor import run_doctor
 
     checklist = asyncio.run(run_doctor())
     if args.json:

@@ -1,0 +1,34 @@
+"""The assignment ledger, read at one moment: which of the app's groups a target had, which are
+the app's own writes that Graph may not show yet, and which a read has confirmed.
+
+Graph's assignment reads may lag behind its writes (docs/graph-contract.md, row 35), so a group
+the app wrote moments ago and Graph does not show is pending, not drift; the window is ``RECENT``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from shared.core.model import LedgerEntry, TargetHistory
+
+# How long a write of the app's own may take to show in Graph's reads; within it, a missing group
+# the app wrote is "not shown yet", not drift, and is kept by the next write of a replaced list.
+RECENT = dt.timedelta(minutes=10)
+
+
+def target_history(
+    entries: Mapping[str, LedgerEntry], now: dt.datetime, window: dt.timedelta = RECENT
+) -> TargetHistory:
+    """Known, pending and confirmed groups of one target, from its ledger entries at ``now``."""
+    since = (now - window).isoformat()
+    known, pending, confirmed = set(), set(), set()
+    for group, entry in entries.items():
+        last_write = max(entry.written or "", entry.intended or "")
+        if entry.seen and entry.seen >= last_write:
+            confirmed.add(group)
+        elif last_write >= since:
+            pending.add(group)
+        if entry.seen or entry.written:
+            known.add(group)
+    return TargetHistory(frozenset(known), frozenset(pending), frozenset(confirmed))
