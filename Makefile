@@ -18,6 +18,11 @@ VENV313 := .venv313
 PY313 := $(VENV313)/bin/python
 PY313_STAMP := $(VENV313)/.installed
 
+# The pure core's tests run once more in a venv with only pytest and hypothesis (their pins are
+# read from requirements-dev.txt), refusing any other import of the project (tests/core/guard.py).
+CORE_VENV := .venv-core
+CORE_STAMP := $(CORE_VENV)/.installed
+
 # checkov scans infra/ offline, from a venv of its own so its many pins never meet the app's.
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
@@ -40,7 +45,7 @@ else
 SUITE_313 := test-313
 endif
 
-.PHONY: setup run test test-313 skip-313 scan test-long check lint bench clean
+.PHONY: setup run test test-core test-313 skip-313 scan test-long check lint bench clean
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
@@ -58,6 +63,12 @@ $(PY313_STAMP): requirements.txt requirements-dev.txt
 	fi
 	$(PYTHON313) -m venv $(VENV313)
 	$(PY313) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(CORE_STAMP): requirements-dev.txt
+	$(PYTHON) -m venv $(CORE_VENV)
+	grep -E '^(pytest|hypothesis)==' requirements-dev.txt > $(CORE_VENV)/requirements.txt
+	$(CORE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(CORE_VENV)/requirements.txt
 	touch $@
 
 $(CHECKOV_STAMP): requirements-checkov.txt
@@ -82,10 +93,15 @@ lint: setup
 	$(VENV)/bin/lint-imports
 
 ## test: set-up, every check, every test on python3 and on Python 3.13 (the CI profile)
-test: lint scan
+test: lint scan test-core
 	$(PY) -m pytest -q -n 2 | tee $(VENV)/suite.log
 	$(MAKE) --no-print-directory $(SUITE_313)
 	$(PY) tools/suite_summary.py $(PY)=$(VENV)/suite.log $(PY313)=$(VENV313)/suite.log
+
+## test-core: the pure core's tests alone, in a venv with only pytest and hypothesis
+test-core: $(CORE_STAMP)
+	@$(CORE_VENV)/bin/python -m pip freeze --disable-pip-version-check | cut -d= -f1 | sort | tr '\n' ' ' | sed 's/^/test-core: the venv holds only: /'; echo
+	CORE_ONLY=1 $(CORE_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/core
 
 ## test-313: the types and the whole suite again on Python 3.13 (part of make test)
 test-313: $(PY313_STAMP) $(NODE_STAMP)
@@ -109,4 +125,4 @@ bench: setup
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) $(VENV313) $(CHECKOV_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(VENV313) $(CORE_VENV) $(CHECKOV_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
