@@ -3,7 +3,9 @@
 The host decides when a message is on its last delivery (``maxDequeueCount``) and how messages
 are encoded (``messageEncoding``). The queue function writes its ``failed`` answer itself on the
 last delivery, and the command line puts requests on the queue, so both read the same file the
-host reads instead of repeating its numbers.
+host reads instead of repeating its numbers. It lies beside ``function_app.py`` at the root of
+the app; a missing or unreadable one stops the app at start, since the host's defaults would
+then silently differ from what the app believes.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-HOST_JSON = Path(__file__).resolve().parent.parent / "host.json"
+from shared.core.errors import SettingsError
+
+HOST_JSON = Path(__file__).resolve().parents[2] / "host.json"
+ENCODINGS = ("base64", "none")
 
 
 @dataclass(frozen=True)
@@ -24,11 +29,15 @@ class QueueHostSettings:
 def load_queue_settings(path: Path = HOST_JSON) -> QueueHostSettings:
     """host.json's ``extensions.queues``, with the host's defaults for what it leaves out."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return QueueHostSettings()
-    queues = document.get("extensions", {}).get("queues", {})
-    return QueueHostSettings(
-        max_dequeue_count=int(queues.get("maxDequeueCount", 5)),
-        message_encoding=str(queues.get("messageEncoding", "base64")).lower(),
-    )
+        document = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SettingsError("host.json", f"{path} cannot be read: {error}") from error
+    queues = (document.get("extensions") or {}).get("queues") or {}
+    count, encoding = queues.get("maxDequeueCount", 5), queues.get("messageEncoding", "base64")
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise SettingsError("host.json", f"extensions.queues.maxDequeueCount {count!r} is not >= 1")
+    if str(encoding).lower() not in ENCODINGS:
+        raise SettingsError(
+            "host.json", f"extensions.queues.messageEncoding {encoding!r} is not base64 or none"
+        )
+    return QueueHostSettings(max_dequeue_count=count, message_encoding=str(encoding).lower())
