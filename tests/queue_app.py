@@ -12,6 +12,7 @@ import contextlib
 import importlib
 import json
 import os
+import re
 import sys
 import uuid
 from collections.abc import Iterator, Mapping
@@ -49,6 +50,20 @@ def load_function_app(settings: Mapping[str, str]) -> ModuleType:
             return importlib.import_module("function_app")
         finally:
             sys.modules.pop("function_app", None)
+
+
+# What a queue message can carry as it is: XML 1.0 characters (the REST API is XML), without
+# carriage returns (XML parsers turn them into line feeds).
+_XML_TEXT = re.compile("^[\t\n\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*$")
+
+
+def plain_text(body: bytes) -> str | None:
+    """The body as a queue message's text, unchanged on the wire; None if it cannot be."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if text and _XML_TEXT.match(text) else None
 
 
 @dataclass
@@ -92,25 +107,32 @@ class QueueApp:
     def poison_queue(self) -> str:
         return f"{self.request_queue}-poison"
 
-    def send(self, document: Any) -> str:
-        """A request as a producer must send it: UTF-8 JSON, base64-encoded."""
+    def send(self, document: Any, *, base64_encoded: bool = False) -> str:
+        """A request as a producer sends it: UTF-8 JSON text, as the Python and .NET SDKs do by
+        default, or base64 of it (``TextBase64EncodePolicy``, the portal's checkbox)."""
         text = document if isinstance(document, str) else json.dumps(document)
-        return self.send_bytes(text.encode("utf-8"))
+        return self.send_bytes(text.encode("utf-8"), base64_encoded=base64_encoded)
 
-    def send_bytes(self, body: bytes) -> str:
+    def send_bytes(self, body: bytes, *, base64_encoded: bool = False) -> str:
+        """The body as the message's text: as it is when it is text a queue message can carry,
+        else (or when asked) base64, as a producer would have to send it."""
         client = self.service.get_queue_client(self.request_queue)
         with contextlib.suppress(ResourceExistsError):
             client.create_queue()
-        message = client.send_message(base64.b64encode(body).decode("ascii"))
+        text = None if base64_encoded else plain_text(body)
+        message = client.send_message(
+            base64.b64encode(body).decode("ascii") if text is None else text
+        )
         self.sent[str(message.id)] = body
         return str(message.id)
 
     def results(self) -> list[dict[str, Any]]:
-        """Every answer on the result queue (taken off it)."""
-        return [json.loads(base64.b64decode(text)) for text in self._take(self.result_queue)]
+        """Every answer on the result queue (taken off it): plain UTF-8 JSON."""
+        return [json.loads(text) for text in self._take(self.result_queue)]
 
     def poison(self) -> list[bytes]:
-        return [base64.b64decode(text) for text in self._take(self.poison_queue)]
+        """The poison queue's messages, as their texts' bytes."""
+        return [text.encode("utf-8") for text in self._take(self.poison_queue)]
 
     def _take(self, queue: str) -> list[str]:
         client = self.service.get_queue_client(queue)

@@ -211,7 +211,7 @@ def _request(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
         time.sleep(0.5)
     out.write(
         f"no result yet; it will appear on the queue {settings.result_queue} with requestId "
-        f"{request['requestId']} (base64-encoded JSON), e.g.\n"
+        f"{request['requestId']} (JSON), e.g.\n"
         f"  az storage message peek --queue-name {settings.result_queue} --num-messages 32\n"
     )
     return EXIT_OK

@@ -7,6 +7,8 @@ start. A test checks the two agree on generated documents. Answering is ``core.a
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 import unicodedata
@@ -48,23 +50,63 @@ class InvalidRequest(AppError):
 
 
 def parse_request(body: bytes) -> ScenarioRequest:
-    """Decode and validate a request body, or raise ``InvalidRequest`` listing every problem."""
+    """Decode and validate a request body, or raise ``InvalidRequest`` listing every problem.
+
+    Producers send either encoding: the Python and .NET SDKs, Event Grid and SQL send plain text
+    by default, others base64 (host.json says ``messageEncoding: none``, so the host hands over
+    the text as it is). Text whose first non-blank character is ``{``, or that is JSON at all,
+    is read as JSON; anything else is tried as base64 of JSON.
+    """
+    text = _utf8(body, "the message")
+    stripped = text.lstrip()
+    if not stripped.startswith("{") and not _is_json(stripped):
+        decoded = _base64(stripped)
+        if decoded is None:
+            problem = "the message is neither JSON nor base64-encoded JSON"
+            raise InvalidRequest([FieldError(None, problem)])
+        return _validate(_json_object(_utf8(decoded, "the decoded message"), "the decoded message"))
+    return _validate(_json_object(text, "the message"))
+
+
+def _utf8(body: bytes, what: str) -> str:
     try:
-        text = body.decode("utf-8")
+        return body.decode("utf-8")
     except UnicodeDecodeError as error:
-        problem = f"the message is not UTF-8 ({error.reason})"
+        problem = f"{what} is not UTF-8 ({error.reason})"
         raise InvalidRequest([FieldError(None, problem)]) from None
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _base64(text: str) -> bytes | None:
+    """The bytes of a base64 text (white space ignored, as .NET's decoder does), or None."""
+    compact = "".join(text.split())
+    if not compact:
+        return None
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _json_object(text: str, what: str) -> dict[str, Any]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
-        problem = f"the message is not JSON: {error.msg} at line {error.lineno}"
+        problem = f"{what} is not JSON: {error.msg} at line {error.lineno}"
         raise InvalidRequest([FieldError(None, problem)]) from None
     except RecursionError:
-        problem = "the message is JSON nested too deeply"
+        problem = f"{what} is JSON nested too deeply"
         raise InvalidRequest([FieldError(None, problem)]) from None
     if not isinstance(document, dict):
-        raise InvalidRequest([FieldError(None, "the message must be a JSON object")])
-    return _validate(document)
+        raise InvalidRequest([FieldError(None, f"{what} must be a JSON object")])
+    return document
 
 
 def _validate(document: dict[str, Any]) -> ScenarioRequest:

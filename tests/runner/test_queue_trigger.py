@@ -12,7 +12,9 @@ import pytest
 from local_runner import Azurite, DrainTimeout, LocalHost
 from tests.runner.runner_storage import HOST_JSON, Queues, b64
 
-FAST = {"visibilityTimeout": 0, "maxPollingInterval": 0.1}
+# The host's default encoding, base64, is what these tests exercise (the app's host.json says
+# none; test_message_encoding_none_reads_and_writes_plain_text covers that mode).
+FAST = {"visibilityTimeout": 0, "maxPollingInterval": 0.1, "messageEncoding": "base64"}
 
 
 def upper_app(source: str, target: str, fail_on: str | None = None) -> func.FunctionApp:
@@ -69,7 +71,7 @@ def test_host_json_settings_are_read_with_overrides_on_top(
         5,
     )
     assert (options.visibility_timeout, options.max_polling_interval) == (0, 0.1)
-    assert options.message_encoding == "base64"
+    assert options.message_encoding == "base64"  # the override over the app's "none"
 
 
 def test_a_failing_message_is_retried_up_to_max_dequeue_count_then_poisoned(

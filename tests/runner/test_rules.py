@@ -54,7 +54,7 @@ def test_the_repos_host_json_gives_its_queue_settings() -> None:
     assert options.max_polling_interval == 2.0
     assert options.visibility_timeout == 30.0
     assert options.max_dequeue_count == 5
-    assert options.message_encoding == "base64"
+    assert options.message_encoding == "none"  # the app reads plain JSON and base64 alike
 
 
 def test_without_host_json_the_hosts_defaults_apply() -> None:

@@ -15,7 +15,7 @@ from local_runner import Azurite, ConfigurationError, InvocationOutcome, LocalHo
 from local_runner.schedule import EverySchedule, every
 from tests.runner.runner_storage import HOST_JSON, Queues, b64, wait_for
 
-FAST = {"visibilityTimeout": 0, "maxPollingInterval": 0.1}
+FAST = {"visibilityTimeout": 0, "maxPollingInterval": 0.1, "messageEncoding": "base64"}
 
 
 def fan_out_app(source: str, target: str, requests: list[func.TimerRequest]) -> func.FunctionApp:
