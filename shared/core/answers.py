@@ -23,6 +23,7 @@ before the answer, and reported beside it (``assignments``), one status each:
     conflict            -                               conflict
     drift               -                               drift
     unchanged           -                               unchanged
+    pending             -                               pending (written, not shown yet)
     assign / repair     assigned                        assigned / repaired
     assign / repair     already assigned                unchanged
     assign / repair     any other, or none              failed
@@ -31,6 +32,7 @@ before the answer, and reported beside it (``assignments``), one status each:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -94,6 +96,7 @@ _PLANNED_STATUS = {
     AssignAction.CONFLICT: "conflict",
     AssignAction.DRIFT: "drift",
     AssignAction.UNCHANGED: "unchanged",
+    AssignAction.PENDING: "pending",
 }
 
 
@@ -145,6 +148,16 @@ def group_view(group: GroupSnapshot | None, spec: GroupSpec | None = None) -> di
     }
 
 
+def answer_id(message_id: str | None, request_id: str | None) -> str:
+    """The same for every answer to one queue message: a redelivery's answer repeats it.
+
+    Answers are at least once (the host may deliver a message again after its answer was
+    written); a consumer drops an answer whose answerId it has seen.
+    """
+    material = f"{message_id or ''}\x1f{request_id or ''}".encode()
+    return hashlib.sha256(material).hexdigest()[:32]
+
+
 def make_result(
     answer: Answer,
     *,
@@ -155,9 +168,11 @@ def make_result(
 ) -> dict[str, Any]:
     """A version 1 result; the caller says when it was processed (the core reads no clock)."""
     assert answer.status in STATUSES
+    request_id = request.request_id if request else request_id
     result = {
         "version": 1,
-        "requestId": request.request_id if request else request_id,
+        "requestId": request_id,
+        "answerId": answer_id(message_id, request_id),
         "messageId": message_id,
         "status": answer.status,
         "scenario": request.scenario if request else None,

@@ -12,7 +12,8 @@ group planner: what Graph and the assignment history showed comes in, entries go
   already on another profile the catalogue names is a conflict, reported with that profile.
 - The app never removes an assignment. A group the app saw on its target before, or assigned,
   and that is now missing was taken off by someone: drift, reported or (DRIFT_POLICY=repair) put
-  back. A group the app assigned moments ago and Graph does not show yet is not drift.
+  back. A group the app assigned moments ago (a confirmed write) and Graph does not show yet is
+  pending, not drift; one whose write was begun and never confirmed is assigned again.
 """
 
 from __future__ import annotations
@@ -110,12 +111,15 @@ def _decide(
     history = view.history.get(target.id, TargetHistory())
     if group in history.pending:
         reason = f"assigned to {what} moments ago; Graph does not show it yet"
-        return replace(entry, action=AssignAction.UNCHANGED, reason=reason)
+        return replace(entry, action=AssignAction.PENDING, reason=reason)
     if group in history.known:
         taken = f"taken off {what} since the app saw it there"
         if drift_policy == "repair":
             return replace(entry, action=AssignAction.REPAIR, reason=f"{taken}; put back")
         return replace(entry, action=AssignAction.DRIFT, reason=f"{taken} (DRIFT_POLICY=report)")
+    if group in history.intended:
+        reason = f"a write to {what} was begun and never confirmed; written again"
+        return replace(entry, action=AssignAction.ASSIGN, reason=reason)
     return replace(entry, action=AssignAction.ASSIGN, reason=f"not on {what} yet")
 
 

@@ -3,6 +3,9 @@ the app's own writes that Graph may not show yet, and which a read has confirmed
 
 Graph's assignment reads may lag behind its writes (docs/graph-contract.md, row 35), so a group
 the app wrote moments ago and Graph does not show is pending, not drift; the window is ``RECENT``.
+Only a confirmed write earns that grace. An intent the ledger holds without a confirmed write
+(the writer stopped between the two, or its answer was lost) is not a write: it is written again
+at once, which is safe, since a duplicate counts as done.
 """
 
 from __future__ import annotations
@@ -22,13 +25,17 @@ def target_history(
 ) -> TargetHistory:
     """Known, pending and confirmed groups of one target, from its ledger entries at ``now``."""
     since = (now - window).isoformat()
-    known, pending, confirmed = set(), set(), set()
+    known, pending, confirmed, intended = set(), set(), set(), set()
     for group, entry in entries.items():
-        last_write = max(entry.written or "", entry.intended or "")
-        if entry.seen and entry.seen >= last_write:
+        written, intent = entry.written or "", entry.intended or ""
+        if entry.seen and entry.seen >= max(written, intent):
             confirmed.add(group)
-        elif last_write >= since:
+        elif written >= since and written >= intent:  # the last attempt is a confirmed write
             pending.add(group)
+        elif intent >= since:  # the last attempt was never confirmed
+            intended.add(group)
         if entry.seen or entry.written:
             known.add(group)
-    return TargetHistory(frozenset(known), frozenset(pending), frozenset(confirmed))
+    return TargetHistory(
+        frozenset(known), frozenset(pending), frozenset(confirmed), frozenset(intended)
+    )

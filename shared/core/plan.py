@@ -40,6 +40,7 @@ class AssignAction(StrEnum):
     CONFLICT = "conflict"  # the group is on another Autopilot profile: not assigned
     DRIFT = "drift"  # taken off by someone; reported only (DRIFT_POLICY=report)
     REPAIR = "repair"  # taken off by someone; put back (DRIFT_POLICY=repair)
+    PENDING = "pending"  # written by the app moments ago (confirmed), not shown by Graph yet
     SKIP = "skip"
 
 

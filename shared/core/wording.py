@@ -52,6 +52,7 @@ ASSIGNMENT_STATIC: dict[AssignAction, str] = {
     AssignAction.ASSIGN: "pending",
     AssignAction.REPAIR: "pending",
     AssignAction.UNCHANGED: "unchanged",
+    AssignAction.PENDING: "not shown yet",
     AssignAction.CONFLICT: "conflict reported",
     AssignAction.DRIFT: "drift reported",
     AssignAction.SKIP: "skipped",

@@ -67,12 +67,14 @@ async def apply_assignments(
         group_id = entry.group_id or created.get(entry.group_key or "")
         if ledger is None:
             outcomes[index] = NO_LEDGER
+        elif view.ledger_error is not None:  # its history unread, no write would be safe
+            outcomes[index] = Outcome.failed(view.ledger_error)
         elif group_id is None:
             outcomes[index] = DEFERRED
         else:
             by_target[(entry.kind, str(entry.target_id))].append((index, group_id))
     denied: PermissionDeniedError | None = None
-    if ledger is not None:
+    if ledger is not None and view.ledger_error is None:
         for (kind, target_id), pending in by_target.items():
             done = await _write_target(gateway, ledger, kind, target_id, pending, now, denied)
             outcomes.update(done)
@@ -186,7 +188,8 @@ async def _assign_esp(
     if not new:
         return {index: Outcome(Done.ALREADY) for index, _ in pending}
     history = await read_history(ledger, kind, esp_id, now)
-    keep = history.pending - present  # the app's recent writes that Graph does not show yet
+    # The app's recent writes that Graph does not show yet, and begun ones that may have committed.
+    keep = (history.pending | history.intended) - present
     # Written ahead: if this write commits but its answer is lost, the next writer keeps it.
     await ledger.record(kind, esp_id, now=now.isoformat(), intended=new)
     await gateway.assign_esp(esp_id, [*current, *(group_target(g) for g in sorted(new | keep))])

@@ -8,14 +8,18 @@ named one are read once; the ledger says which of the app's groups were on it be
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Collection, Sequence
 
 from shared.core.assignments import resolve
+from shared.core.errors import StorageError
 from shared.core.history import target_history
 from shared.core.model import AssignmentKind, Catalogue, IntuneObject, IntuneView, TargetHistory
 from shared.graph.gateway import GraphGateway
 from shared.graph.intune import group_ids
 from shared.storage.ledger import Ledger
+
+log = logging.getLogger(__name__)
 
 
 async def observe_intune(
@@ -38,6 +42,7 @@ async def observe_intune(
         objects[AssignmentKind.ESP] = await gateway.enrollment_status_pages()
     assigned: dict[str, frozenset[str]] = {}
     history: dict[str, TargetHistory] = {}
+    ledger_error: StorageError | None = None
     for kind, names in named.items():
         for name in sorted(names):
             target = resolve(kind, name, objects.get(kind, ()))
@@ -49,8 +54,13 @@ async def observe_intune(
                 else gateway.esp_assignments
             )
             assigned[target.id] = group_ids(await read(target.id))
-            history[target.id] = await read_history(ledger, kind, target.id, now)
-    return IntuneView(objects, assigned, history)
+            if ledger_error is None:
+                try:
+                    history[target.id] = await read_history(ledger, kind, target.id, now)
+                except StorageError as error:  # groups go on; assignments wait for storage
+                    log.warning("assign: the assignment ledger cannot be read: %s", error)
+                    ledger_error = error
+    return IntuneView(objects, assigned, history, ledger_error)
 
 
 async def read_history(

@@ -96,7 +96,8 @@ class Report:
             a = self.assignment_totals()
             text += (
                 f"; assignments: {a['assign'] + a['repair']} to write ({a['assigned']} written), "
-                f"{a['unchanged']} unchanged, {a['conflict']} conflicts, {a['drift']} drifted, "
+                f"{a['unchanged']} unchanged, {a['pending']} pending, {a['conflict']} conflicts, "
+                f"{a['drift']} drifted, "
                 f"{a['skip']} skipped, {a['failed']} failed"
             )
         return f"{text}; ERROR: {self.error}" if self.error else text

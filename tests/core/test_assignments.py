@@ -212,7 +212,18 @@ def test_a_group_the_app_wrote_moments_ago_and_graph_does_not_show_yet_is_not_dr
     plan = plan_for([group("SALES-UD")], "SALES-UD", intune=view(history=history), policy="repair")
 
     esp = plan.assignments[1]
-    assert esp.action is AssignAction.UNCHANGED and "does not show it yet" in esp.reason
+    assert esp.action is AssignAction.PENDING and "does not show it yet" in esp.reason
+    assert not esp.writes
+
+
+def test_a_write_begun_and_never_confirmed_is_written_again_at_once_not_counted_as_done():
+    history = {"e-ud": TargetHistory(intended=frozenset({"g-SALES-UD"}))}
+
+    plan = plan_for([group("SALES-UD")], "SALES-UD", intune=view(history=history))
+
+    esp = plan.assignments[1]
+    assert esp.action is AssignAction.ASSIGN and esp.writes
+    assert "begun and never confirmed" in esp.reason
 
 
 def test_a_name_that_does_not_resolve_skips_that_scenarios_assignments_and_marks_them_unresolved():

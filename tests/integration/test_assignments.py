@@ -13,6 +13,7 @@ import pytest
 
 from graph_emulator import Emulator, ManualClock
 from local_runner import Azurite
+from local_runner.azurite import DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME
 from shared.cli import main as cli
 from shared.core.errors import PermanentGraphError
 from shared.core.model import Kind
@@ -293,3 +294,24 @@ def test_one_group_graph_refuses_on_a_profile_fails_alone_and_the_others_are_ass
     assert not report.ok and report.assignments_failed == 1
     assert tenant.profile_groups() == [managed_id(tenant, "SALES-UD")]
     assert emu.esp_assignments_removed == []
+
+
+def test_with_storage_unreachable_groups_are_still_made_and_assignments_fail_with_its_error(
+    tenant,
+):
+    # The public development account, at a port nothing listens on.
+    endpoint = f"http://127.0.0.1:9/{DEV_ACCOUNT_NAME}"
+    unreachable = (
+        f"DefaultEndpointsProtocol=http;AccountName={DEV_ACCOUNT_NAME};"
+        f"AccountKey={DEV_ACCOUNT_KEY};BlobEndpoint={endpoint};QueueEndpoint={endpoint}"
+    )
+
+    report = reconcile(tenant, AzureWebJobsStorage=unreachable)
+
+    assert not report.ok
+    created = [e for e in report.entries if e.outcome and e.outcome.done.value == "created"]
+    assert {e.value for e in created} >= {"SALES-UD", "HR-UD", "KIOSK-SD"}
+    to_write = [a for a in report.assignments if a.writes]
+    assert to_write and all(a.outcome and a.outcome.done.value == "failed" for a in to_write)
+    assert all("ledger" in assignment_outcome(a) for a in to_write)
+    assert tenant.profile_groups() == []  # nothing assigned without its history and lock

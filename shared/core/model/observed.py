@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from shared.core.errors import AppError
 from shared.core.model.wanted import AssignmentKind, scenario_of_description
 
 DYNAMIC = "DynamicMembership"
@@ -72,14 +73,17 @@ class TargetHistory:
     """What the app knows of one target from before (``core.history`` reads it off the ledger).
 
     ``known``: the app's groups that were on the target (seen by a read, or written by the app);
-    their absence now is drift. ``pending``: groups the app wrote moments ago that no read has
-    shown since; their absence is Graph's read lag, not drift. ``confirmed``: groups a read has
-    shown since the app last wrote them.
+    their absence now is drift. ``pending``: groups the app wrote moments ago (a confirmed write)
+    that no read has shown since; their absence is Graph's read lag, not drift. ``confirmed``:
+    groups a read has shown since the app last wrote them. ``intended``: groups a writer of the
+    app was about to write moments ago with no confirmed write since; they are written again,
+    and kept by the next replace of an ESP's list in case that write did commit.
     """
 
     known: frozenset[str] = frozenset()
     pending: frozenset[str] = frozenset()
     confirmed: frozenset[str] = frozenset()
+    intended: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -89,3 +93,4 @@ class IntuneView:
     objects: Mapping[AssignmentKind, Sequence[IntuneObject]] = field(default_factory=dict)
     assigned: Mapping[str, frozenset[str]] = field(default_factory=dict)  # target id -> groups
     history: Mapping[str, TargetHistory] = field(default_factory=dict)  # target id -> ledger
+    ledger_error: AppError | None = None  # the ledger could not be read: no assignment is written
