@@ -16,10 +16,9 @@ from typing import Any
 
 from graph_emulator.clock import Clock, monotonic_clock
 from graph_emulator.devices import normalize_device
-from graph_emulator.enrollment_configurations import RemovedAssignment
+from graph_emulator.emulator_intune import IntuneSeeding
 from graph_emulator.enrollment_model import default_configurations
 from graph_emulator.faults import Faults
-from graph_emulator.intune_assignments import TARGET_TYPES, seed_target
 from graph_emulator.seeds import random_guid
 from graph_emulator.server import EmulatorHTTPServer
 from graph_emulator.service import GraphService, RequestRecord
@@ -31,8 +30,10 @@ log = logging.getLogger(__name__)
 JsonDict = dict[str, Any]
 
 
-class Emulator:
+class Emulator(IntuneSeeding):
     """A Microsoft Graph emulator serving over real HTTP on 127.0.0.1.
+
+    Its Intune seeding and inspection are in ``emulator_intune.py``.
 
     ``strict`` answers as the stricter Graph of the README's "Strict profile" table.
     ``latency_seconds`` holds every request that long before it is answered, each in its
@@ -81,8 +82,6 @@ class Emulator:
             sleep=sleep,
         )
         self.faults.set_latency(latency_seconds)
-        self._profiles = self._service.profiles
-        self._enrollment = self._service.enrollment
         self._seed_ids = random.Random(seed ^ 0x5EED)
         self._host = host
         self._port = port
@@ -177,45 +176,6 @@ class Emulator:
         """An existing assignment: ``{"principalId", "resourceId", "appRoleId"}``."""
         return self._principals.add_assignment(assignment)
 
-    def add_autopilot_profile(self, profile: JsonDict) -> JsonDict:
-        """A deployment profile (``displayName`` at least) and its optional ``assignments``
-        (group ids or displayNames, or target dicts), as if it had always existed."""
-        body = dict(profile)
-        entries = body.pop("assignments", None) or ()
-        stored = self._profiles.add_profile(body, body.get("id") or self._new_id())
-        groups = self.groups() if entries else []
-        for entry in entries:
-            self._profiles.add_assignment(stored["id"], seed_target(entry, groups))
-        return stored
-
-    def add_profile_assignment(
-        self, profile_id: str, group: str | None = None, *, target_type: str = "group"
-    ) -> JsonDict:
-        """Seed one assignment: ``target_type`` group, exclusionGroup or allDevices (no group);
-        ``group`` is an id or a displayName. Returns it as Graph lists it."""
-        entry: JsonDict = {"@odata.type": TARGET_TYPES[target_type], "groupId": group}
-        target = seed_target(entry, self.groups())
-        return self._profiles.add_assignment(profile_id, target)
-
-    def add_enrollment_configuration(self, configuration: JsonDict) -> JsonDict:
-        """An enrollment configuration of any kind (``@odata.type`` a type or esp, limit,
-        platformRestrictions, windowsHelloForBusiness; the ESP by default), with optional
-        ``priority`` (next free) and ``assignments`` as for profiles."""
-        body = dict(configuration)
-        entries = body.pop("assignments", None) or ()
-        stored = self._enrollment.add_configuration(body, "" if "id" in body else self._new_id())
-        groups = self.groups() if entries else []
-        for entry in entries:
-            self._enrollment.seed_assignment(stored["id"], seed_target(entry, groups))
-        return stored
-
-    def set_esp_assignments(self, config_id: str, targets: Iterable[str | JsonDict]) -> None:
-        """An admin's own change: the list becomes ``targets`` (as for seeding) through the
-        true state, so reads see it after the lag; logged as ``admin``, not as the app's."""
-        groups = self.groups()
-        resolved = [seed_target(entry, groups) for entry in targets]
-        self._enrollment.set_assignments(config_id, resolved, "admin")
-
     # --- inspection ---
 
     def service_principals(self) -> list[JsonDict]:
@@ -227,39 +187,6 @@ class Emulator:
     def groups(self) -> list[JsonDict]:
         """The true current state of every group (ignoring lag), every property."""
         return self._state.current_groups()
-
-    def autopilot_profiles(self) -> list[JsonDict]:
-        return self._profiles.profiles()
-
-    def profile_assignments(self, profile_id: str) -> list[JsonDict]:
-        """A profile's assignments in the true state (ignoring lag), as Graph lists them."""
-        return self._profiles.assignments_of(profile_id)
-
-    def groups_on_several_profiles(self) -> dict[str, list[str]]:
-        """{group id: [profile ids]} for groups included by more than one profile (All
-        devices counts under its virtual id); Intune would give their devices the oldest."""
-        return self._profiles.groups_on_several_profiles()
-
-    def duplicate_profile_assignments(self) -> list[tuple[str, str]]:
-        """(profile id, group id) with more than one assignment row; empty by construction."""
-        return self._profiles.duplicate_assignments()
-
-    def enrollment_configurations(self) -> list[JsonDict]:
-        return self._enrollment.configurations()
-
-    def esp_assignments(self, config_id: str) -> list[JsonDict]:
-        """An enrollment configuration's assignments in the true state (ignoring lag)."""
-        return self._enrollment.assignments_of(config_id)
-
-    @property
-    def esp_assignments_removed(self) -> list[RemovedAssignment]:
-        """Targets that ``assign`` requests over HTTP removed, each compared with the true
-        state just before that request: what the app dropped (admin changes excluded)."""
-        return [r for r in self._enrollment.removals() if r.source == "http"]
-
-    def all_esp_assignment_removals(self) -> list[RemovedAssignment]:
-        """Every removal, the admin's (``set_esp_assignments``) included, with its source."""
-        return self._enrollment.removals()
 
     def devices(self) -> list[JsonDict]:
         with self._state.lock:
@@ -291,7 +218,8 @@ class Emulator:
 
     def set_intune_page_size(self, size: int) -> None:
         """Profiles, enrollment configurations and their assignments per page (default 100)."""
-        self._profiles.page_size = self._enrollment.page_size = size
+        service = self._service
+        service.profiles.page_size = service.enrollment.page_size = size
 
     @property
     def strict(self) -> bool:

@@ -14,25 +14,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graph_emulator import permissions
-from graph_emulator.errors import GraphError, bad_request, not_found, unsupported_query
+from graph_emulator.errors import GraphError, bad_request, not_found
+from graph_emulator.group_listing import list_groups
 from graph_emulator.group_model import GROUP_PROPERTIES, apply_update, create_group
-from graph_emulator.group_query import compile_group_filter, compile_search, parse_orderby
-from graph_emulator.paging import (
-    check_options,
-    page_response,
-    parse_select,
-    parse_top,
-    project,
-)
+from graph_emulator.paging import parse_select, project
 from graph_emulator.protocol import Request, Response, json_response, no_content
 from graph_emulator.routes import Router
 from graph_emulator.seeds import random_guid
 from graph_emulator.state import TenantState
-from graph_emulator.strict import check_group, check_group_filter
+from graph_emulator.strict import check_group
 
 JsonDict = dict[str, Any]
-MAX_TOP = 999
-_LIST_OPTIONS = {"$filter", "$select", "$top", "$skiptoken", "$count", "$orderby", "$search"}
 _GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
 
 
@@ -63,40 +55,15 @@ class GroupEndpoints:
     # --- reads ---
 
     def list(self, request: Request) -> Response:
-        check_options(request, _LIST_OPTIONS)
-        count = request.option("$count") == "true"
-        search, text = request.option("$search"), request.option("$filter")
-        orderby = request.option("$orderby")
-        if (search is not None or count) and not request.advanced:
-            raise unsupported_query(
-                "$search and $count=true need the header 'ConsistencyLevel: eventual'."
-            )
-        select = parse_select(request.option("$select"), GROUP_PROPERTIES, "group")
-        size = parse_top(request.option("$top"), MAX_TOP) or self.page_size
-        check = check_group_filter if self.strict else None
-        compiled = compile_group_filter(text, check) if text is not None else None
-        needs_advanced = (
-            search is not None
-            or (compiled is not None and compiled.advanced)
-            or (orderby is not None and (text is not None or search is not None))
-        )
-        if needs_advanced and not request.advanced:
-            raise unsupported_query()
-        if needs_advanced and self.strict and not count:
-            # Strict: the docs ask for both the header and $count=true (graph-facts §3).
-            raise unsupported_query("An advanced query needs $count=true as well.")
         groups = self.state.visible_groups()
-        if compiled is not None:
-            groups = [g for g in groups if compiled.predicate(g)]
-        if search is not None:
-            matcher = compile_search(search)
-            groups = [g for g in groups if matcher(g)]
-        if orderby is not None:
-            prop, descending = parse_orderby(orderby)
-            groups = sorted(
-                groups, key=lambda g: str(g.get(prop) or "").casefold(), reverse=descending
-            )
-        return page_response(request, groups, size, select, "groups", "groups", count=count)
+        return list_groups(
+            request,
+            groups,
+            page_size=self.page_size,
+            strict=self.strict,
+            context="groups",
+            path="groups",
+        )
 
     def get(self, request: Request, group_id: str) -> Response:
         group = self.state.visible_group(_check_id(group_id))
