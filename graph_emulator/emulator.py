@@ -16,6 +16,7 @@ from typing import Any
 
 from graph_emulator.clock import Clock, monotonic_clock
 from graph_emulator.devices import normalize_device
+from graph_emulator.emulator_admin import DirectoryAdmin
 from graph_emulator.emulator_intune import IntuneSeeding
 from graph_emulator.enrollment_model import default_configurations
 from graph_emulator.faults import Faults
@@ -30,10 +31,11 @@ log = logging.getLogger(__name__)
 JsonDict = dict[str, Any]
 
 
-class Emulator(IntuneSeeding):
+class Emulator(IntuneSeeding, DirectoryAdmin):
     """A Microsoft Graph emulator serving over real HTTP on 127.0.0.1.
 
-    Its Intune seeding and inspection are in ``emulator_intune.py``.
+    Its Intune seeding and inspection are in ``emulator_intune.py``, the test tokens in
+    ``emulator_admin.py``.
 
     ``strict`` answers as the stricter Graph of the README's "Strict profile" table.
     ``latency_seconds`` holds every request that long before it is answered, each in its

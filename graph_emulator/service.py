@@ -27,6 +27,7 @@ from graph_emulator.protocol import Request, Response
 from graph_emulator.routes import Router
 from graph_emulator.service_principals import ServicePrincipalEndpoints
 from graph_emulator.state import TenantState
+from graph_emulator.tokens import Caller, caller_of
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +185,7 @@ class GraphService:
         host: str,
         request_id: str,
     ) -> tuple[Request, Router]:
-        _authenticate(headers)
+        caller = _authenticate(headers, self.state.permissions)
         version = next((v for v in self.routers if path == v or path.startswith(v + "/")), None)
         if version is None:
             segment = path.strip("/").split("/")[0]
@@ -200,7 +201,8 @@ class GraphService:
             body=body,
             service_root=f"http://{host}{version}",
             request_id=request_id,
-            permissions=self.state.permissions,
+            permissions=caller.permissions,
+            caller=caller,
         )
         return request, self.routers[version]
 
@@ -210,7 +212,8 @@ def _decode_pair(part: str) -> tuple[str, str]:
     return unquote_plus(key), unquote_plus(value)
 
 
-def _authenticate(headers: dict[str, str]) -> None:
+def _authenticate(headers: dict[str, str], granted: frozenset[str]) -> Caller:
+    """The caller behind the bearer token (``tokens.py``); 401 without one."""
     scheme, _, token = headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise GraphError(
@@ -219,6 +222,7 @@ def _authenticate(headers: dict[str, str]) -> None:
             "Access token is empty.",
             {"WWW-Authenticate": 'Bearer realm="", error="invalid_token"'},
         )
+    return caller_of(token.strip(), granted)
 
 
 def render_error(error: GraphError, request_id: str, client_request_id: str | None) -> Response:
