@@ -34,8 +34,8 @@ JsonDict = dict[str, Any]
 class Emulator(IntuneSeeding, DirectoryAdmin):
     """A Microsoft Graph emulator serving over real HTTP on 127.0.0.1.
 
-    Its Intune seeding and inspection are in ``emulator_intune.py``, the test tokens in
-    ``emulator_admin.py``.
+    Its Intune seeding and inspection are in ``emulator_intune.py``, an admin's changes to
+    the directory and the test tokens in ``emulator_admin.py``.
 
     ``strict`` answers as the stricter Graph of the README's "Strict profile" table.
     ``latency_seconds`` holds every request that long before it is answered, each in its

@@ -1,14 +1,18 @@
-"""The tokens tests sign in with: JWT-shaped, unsigned, as ``tokens.py`` reads them.
+"""What an admin does to the directory while the app runs, and the tokens tests sign in with.
 
-A mixin of ``Emulator``.
+A mixin of ``Emulator``. Every change here is a write through the true state, as if made in
+the Entra admin center (or Exchange), so reads see it after the replication lag, like the
+app's own writes. Tokens are the JWT-shaped, unsigned ones ``tokens.py`` reads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from graph_emulator import tokens
+from graph_emulator.group_model import apply_update
 from graph_emulator.service import GraphService
 from graph_emulator.state import TenantState
 
@@ -21,13 +25,41 @@ ADMIN_OID = "3a9e7c55-8b2d-4f61-a0c4-1e5d9b7f2a33"
 
 
 class DirectoryAdmin:
-    """App-only and delegated tokens for this tenant."""
+    """Deleting and restoring groups, and tokens."""
 
     _service: GraphService
     _state: TenantState
 
     def _new_id(self) -> str:
         raise NotImplementedError
+
+    # --- deleted groups ---
+
+    def delete_group(self, group_id: str) -> None:
+        """An admin deletes a group: it goes to the recycle bin (``directory/deletedItems``)."""
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if not self._state.delete_group(group_id, now):
+            raise KeyError(f"no live group {group_id!r}")
+
+    def purge_deleted(self, group_id: str) -> None:
+        """An admin empties one group from the recycle bin: it is gone for good."""
+        if not self._state.purge_group(group_id):
+            raise KeyError(f"no deleted group {group_id!r}")
+
+    def deleted_groups(self) -> list[JsonDict]:
+        """The recycle bin in the true state (ignoring lag)."""
+        return self._state.current_deleted_groups()
+
+    def update_group(self, group_id: str, changes: JsonDict, *, validate: bool = True) -> JsonDict:
+        """An admin changes a group. ``validate`` applies Graph's checks (a PATCH); without
+        it the changes go in as another workload could make them (e.g. ``mailEnabled`` on a
+        security group, which only Exchange can do). Returns the new state."""
+        with self._state.lock:
+            existing = self._state.current_group(group_id)
+            if existing is None:
+                raise KeyError(f"no live group {group_id!r}")
+            updated = apply_update(existing, changes) if validate else {**existing, **changes}
+            return self._state.put_group(updated)
 
     # --- tokens ---
 

@@ -2,7 +2,9 @@
 
 Reads go through the replication lag (``TenantState.visible_*``); writes take the state
 lock and work on the true current state, which makes the upsert atomic on uniqueName
-when requests race.
+when requests race. A delete moves the group to the recycle bin (``deleted_items.py``),
+which frees its uniqueName, or under ``strict`` keeps it reserved (the README's strict
+table).
 """
 
 from __future__ import annotations
@@ -30,7 +32,11 @@ _GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f
 
 class GroupEndpoints:
     def __init__(
-        self, state: TenantState, page_size: int = 100, seed: int = 0, strict: bool = False
+        self,
+        state: TenantState,
+        page_size: int = 100,
+        seed: int = 0,
+        strict: bool = False,
     ) -> None:
         self.state = state
         self.page_size = page_size
@@ -84,8 +90,8 @@ class GroupEndpoints:
         body = request.json()
         with self.state.lock:
             unique = body.get("uniqueName")
-            if isinstance(unique, str) and self.state.current_by_unique_name(unique) is not None:
-                raise _unique_taken()
+            if isinstance(unique, str):
+                self._check_unique_free(unique)
             group = self._checked(create_group(body, self.new_id(), _now()))
             stored = self.state.put_group(group)
         return self._entity(request, stored, 201, location=True)
@@ -98,9 +104,8 @@ class GroupEndpoints:
                 raise _missing(group_id)
             updated = self._checked(apply_update(existing, body))
             unique = updated.get("uniqueName")
-            taken = unique and self.state.current_by_unique_name(unique) is not None
-            if taken and not existing.get("uniqueName"):
-                raise _unique_taken()
+            if unique and not existing.get("uniqueName"):
+                self._check_unique_free(unique)
             self.state.put_group(updated)
         return no_content()
 
@@ -123,21 +128,30 @@ class GroupEndpoints:
                 request.require(
                     permissions.GROUP_WRITE if self.strict else permissions.GROUP_CREATE
                 )
+                self._check_unique_free(name)
                 group = create_group({**body, "uniqueName": name}, self.new_id(), _now())
                 stored = self.state.put_group(self._checked(group))
                 created = True
             else:
                 request.require(permissions.GROUP_WRITE)
-                self.state.put_group(self._checked(apply_update(existing, body)))
+                updated = self._checked(apply_update(existing, body))
+                self.state.put_group(updated)
                 created = False
         if created:
             return self._entity(request, stored, 201, location=True)
         return no_content()
 
     def delete(self, request: Request, group_id: str) -> Response:
-        if not self.state.delete_group(_check_id(group_id)):
+        """204; the group goes to the recycle bin (``directory/deletedItems``)."""
+        if not self.state.delete_group(_check_id(group_id), _now()):
             raise _missing(group_id)
         return no_content()
+
+    def _check_unique_free(self, name: str) -> None:
+        """400 if a live group holds ``name``; under strict, a deleted one too."""
+        taken = self.state.current_by_unique_name(name) is not None
+        if taken or (self.strict and self.state.deleted_by_unique_name(name) is not None):
+            raise unique_taken()
 
     def _checked(self, group: JsonDict) -> JsonDict:
         return check_group(group) if self.strict else group
@@ -178,7 +192,7 @@ def _missing(what: str) -> GraphError:
     )
 
 
-def _unique_taken() -> GraphError:
+def unique_taken() -> GraphError:
     return bad_request("Another object with the same value for property uniqueName already exists.")
 
 

@@ -26,3 +26,8 @@ ENROLLMENT_WRITE = (
     "DeviceManagementServiceConfig.ReadWrite.All",
     "DeviceManagementConfiguration.ReadWrite.All",
 )
+# Deleted groups (directory-deleteditems-list/get: Group.Read.All; restore: Group.ReadWrite.All;
+# a permanent delete: delegated Group.ReadWrite.All only, "Not supported" app-only).
+DELETED_READ = GROUP_READ
+DELETED_RESTORE = GROUP_WRITE
+DELETED_PURGE = ("Group.ReadWrite.All",)

@@ -17,6 +17,7 @@ from urllib.parse import unquote, unquote_plus
 
 from graph_emulator.autopilot_profiles import AutopilotProfileEndpoints
 from graph_emulator.clock import Clock
+from graph_emulator.deleted_items import DeletedItemEndpoints
 from graph_emulator.devices import DeviceCatalog
 from graph_emulator.enrollment_configurations import EnrollmentConfigurationEndpoints
 from graph_emulator.errors import GraphError, error_body
@@ -77,8 +78,9 @@ class GraphService:
         self._sleep = sleep
         self.routers = {V1: Router(), BETA: Router()}
         self.devices = DeviceCatalog(state, page_size, strict)
-        self.groups = GroupEndpoints(state, group_page_size, seed, strict)
         self.service_principals = service_principals or ServicePrincipalEndpoints()
+        self.groups = GroupEndpoints(state, group_page_size, seed, strict)
+        self.deleted = DeletedItemEndpoints(state, group_page_size, strict)
         self.profiles = AutopilotProfileEndpoints(state, intune_page_size, strict)
         self.enrollment = EnrollmentConfigurationEndpoints(state, intune_page_size, strict)
         self._records: list[RequestRecord] = []
@@ -93,6 +95,7 @@ class GraphService:
         v1.add("GET", base, self.devices.list_devices, AUTOPILOT_READ)
         v1.add("GET", base + r"/(?P<device_id>[^/]+)", self.devices.get_device, AUTOPILOT_READ)
         self.groups.register(v1)
+        self.deleted.register(v1)
         self.service_principals.register(v1)
         self.enrollment.register(v1)
         self.profiles.register(self.routers[BETA])
