@@ -162,13 +162,26 @@ class Emulator(IntuneSeeding, DirectoryAdmin):
         self._state.add_devices(normalize_device(d) for d in devices)
 
     def add_group(self, group: JsonDict, *, validate: bool = True) -> JsonDict:
-        """Store a group as if it had always existed; returns the full stored group."""
+        """Store a group as if it had always existed; returns the full stored group.
+
+        ``owners`` is the emulator's own key: service principals by id, appId or
+        displayName, owners since always."""
+        body = dict(group)
+        owners = [self._principal_id(o) for o in body.pop("owners", None) or ()]
         with self._state.lock:
-            full = seed_group(group, self._new_id(), validate=validate)
+            full = seed_group(body, self._new_id(), validate=validate)
             unique = full.get("uniqueName")
             if unique and self._state.current_by_unique_name(unique) is not None:
                 raise ValueError(f"uniqueName {unique!r} is already taken")
-            return self._state.put_group(full, seeded=True)
+            stored = self._state.put_group(full, seeded=True)
+            self._service.owners.seed(stored["id"], owners)
+            return stored
+
+    def _principal_id(self, name: str) -> str:
+        for sp in self._principals.service_principals():
+            if name.lower() in (sp["id"].lower(), sp["appId"].lower()) or name == sp["displayName"]:
+                return str(sp["id"])
+        raise ValueError(f"owner {name!r}: no service principal with that id, appId or name")
 
     def add_service_principal(self, service_principal: JsonDict) -> JsonDict:
         """A service principal (a managed identity unless it has appRoles); returns it whole."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from graph_emulator import tokens
 from graph_emulator.group_model import apply_update
+from graph_emulator.principals_model import PROVISIONING_CLIENT_NAMES, provisioning_client
 from graph_emulator.service import GraphService
 from graph_emulator.state import TenantState
 
@@ -25,7 +26,7 @@ ADMIN_OID = "3a9e7c55-8b2d-4f61-a0c4-1e5d9b7f2a33"
 
 
 class DirectoryAdmin:
-    """Deleting and restoring groups, and tokens."""
+    """Deleting and restoring groups, owners, and tokens."""
 
     _service: GraphService
     _state: TenantState
@@ -60,6 +61,34 @@ class DirectoryAdmin:
                 raise KeyError(f"no live group {group_id!r}")
             updated = apply_update(existing, changes) if validate else {**existing, **changes}
             return self._state.put_group(updated)
+
+    # --- owners ---
+
+    def owners(self, group_id: str) -> list[str]:
+        """The group's owner ids in the true state (ignoring lag)."""
+        return list(self._service.owners.current(group_id))
+
+    def add_owner(self, group_id: str, owner_id: str) -> None:
+        """An admin adds an owner (a service principal's object id) now."""
+        if self._service.service_principals.find(owner_id) is None:
+            raise KeyError(f"no service principal {owner_id!r}")
+        current = self._service.owners.current(group_id)
+        self._service.owners.commit(group_id, (*current, owner_id))
+
+    def remove_owner(self, group_id: str, owner_id: str) -> None:
+        """An admin removes an owner now (the documented way a device preparation group
+        stops working, memdocs ``device-preparation/known-issues.md``)."""
+        current = self._service.owners.current(group_id)
+        if owner_id.lower() not in current:
+            raise KeyError(f"{owner_id!r} does not own {group_id!r}")
+        self._service.owners.commit(group_id, (o for o in current if o != owner_id.lower()))
+
+    def add_provisioning_client(
+        self, display_name: str = PROVISIONING_CLIENT_NAMES[0], sp_id: str | None = None
+    ) -> JsonDict:
+        """The Intune Provisioning Client service principal (appId f1346770-…)."""
+        sp = provisioning_client(sp_id or self._new_id(), display_name)
+        return self._service.service_principals.add_service_principal(sp)
 
     # --- tokens ---
 

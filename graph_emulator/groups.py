@@ -2,9 +2,9 @@
 
 Reads go through the replication lag (``TenantState.visible_*``); writes take the state
 lock and work on the true current state, which makes the upsert atomic on uniqueName
-when requests race. A delete moves the group to the recycle bin (``deleted_items.py``),
-which frees its uniqueName, or under ``strict`` keeps it reserved (the README's strict
-table).
+when requests race. ``owners@odata.bind`` sets a new group's owners (``group_owners.py``);
+a delete moves the group to the recycle bin (``deleted_items.py``), which frees its
+uniqueName, or under ``strict`` keeps it reserved (the README's strict table).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import re
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from graph_emulator import permissions
 from graph_emulator.errors import GraphError, bad_request, not_found
 from graph_emulator.group_listing import list_groups
 from graph_emulator.group_model import GROUP_PROPERTIES, apply_update, create_group
+from graph_emulator.group_owners import FindPrincipal, OwnerLists, bound_owners
 from graph_emulator.paging import parse_select, project
 from graph_emulator.protocol import Request, Response, json_response, no_content
 from graph_emulator.routes import Router
@@ -30,6 +32,9 @@ JsonDict = dict[str, Any]
 _GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
 
 
+_OWNERS_BIND = "owners@odata.bind"
+
+
 class GroupEndpoints:
     def __init__(
         self,
@@ -37,10 +42,15 @@ class GroupEndpoints:
         page_size: int = 100,
         seed: int = 0,
         strict: bool = False,
+        *,
+        owners: OwnerLists | None = None,
+        find: FindPrincipal = lambda _id: None,
     ) -> None:
         self.state = state
         self.page_size = page_size
         self.strict = strict
+        self.owners = owners or OwnerLists(state)
+        self.find = find
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()
 
@@ -93,7 +103,9 @@ class GroupEndpoints:
             if isinstance(unique, str):
                 self._check_unique_free(unique)
             group = self._checked(create_group(body, self.new_id(), _now()))
+            owners = bound_owners(body, self.find)
             stored = self.state.put_group(group)
+            self.owners.commit(stored["id"], owners)
         return self._entity(request, stored, 201, location=True)
 
     def update(self, request: Request, group_id: str) -> Response:
@@ -106,7 +118,9 @@ class GroupEndpoints:
             unique = updated.get("uniqueName")
             if unique and not existing.get("uniqueName"):
                 self._check_unique_free(unique)
+            added = bound_owners(body, self.find)
             self.state.put_group(updated)
+            self._add_owners(existing["id"], added)
         return no_content()
 
     def upsert(self, request: Request, literal: str) -> Response:
@@ -119,6 +133,9 @@ class GroupEndpoints:
             not isinstance(given, str) or given.casefold() != name.casefold()
         ):
             raise bad_request("The uniqueName in the body differs from the one in the URL.")
+        if self.strict and _OWNERS_BIND in body:
+            # Strict: nothing documents whether an upsert can set the owner (README table).
+            raise bad_request(f"Property '{_OWNERS_BIND}' is not supported in an upsert.")
         with self.state.lock:
             existing = self.state.current_by_unique_name(name)
             if existing is None:
@@ -130,12 +147,16 @@ class GroupEndpoints:
                 )
                 self._check_unique_free(name)
                 group = create_group({**body, "uniqueName": name}, self.new_id(), _now())
+                owners = bound_owners(body, self.find)
                 stored = self.state.put_group(self._checked(group))
+                self.owners.commit(stored["id"], owners)
                 created = True
             else:
                 request.require(permissions.GROUP_WRITE)
                 updated = self._checked(apply_update(existing, body))
+                added = bound_owners(body, self.find)
                 self.state.put_group(updated)
+                self._add_owners(existing["id"], added)
                 created = False
         if created:
             return self._entity(request, stored, 201, location=True)
@@ -152,6 +173,14 @@ class GroupEndpoints:
         taken = self.state.current_by_unique_name(name) is not None
         if taken or (self.strict and self.state.deleted_by_unique_name(name) is not None):
             raise unique_taken()
+
+    def _add_owners(self, group_id: str, added: Sequence[str]) -> None:
+        """``owners@odata.bind`` on an existing group adds the owners it lacks (a choice:
+        nothing documents binding owners on an update; README "What it emulates")."""
+        current = self.owners.current(group_id)
+        missing = [o for o in added if o not in current]
+        if missing:
+            self.owners.commit(group_id, (*current, *missing))
 
     def _checked(self, group: JsonDict) -> JsonDict:
         return check_group(group) if self.strict else group

@@ -31,3 +31,20 @@ ENROLLMENT_WRITE = (
 DELETED_READ = GROUP_READ
 DELETED_RESTORE = GROUP_WRITE
 DELETED_PURGE = ("Group.ReadWrite.All",)
+# Group owners (group-list-owners.md: GroupMember.Read.All least privileged; adding and
+# removing one: Group.ReadWrite.All, Directory.ReadWrite.All).
+OWNER_READ = (
+    "GroupMember.Read.All",
+    "GroupMember.ReadWrite.All",
+    "Group.Read.All",
+    "Group.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+)
+# What lets a caller see a service principal's properties in a directoryObject list.
+APPLICATION_READ = (
+    "Application.Read.All",
+    "Application.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+)

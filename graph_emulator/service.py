@@ -22,6 +22,7 @@ from graph_emulator.devices import DeviceCatalog
 from graph_emulator.enrollment_configurations import EnrollmentConfigurationEndpoints
 from graph_emulator.errors import GraphError, error_body
 from graph_emulator.faults import Fault, Faults
+from graph_emulator.group_owners import OwnerEndpoints, OwnerLists
 from graph_emulator.groups import GroupEndpoints
 from graph_emulator.permissions import AUTOPILOT_READ
 from graph_emulator.protocol import Request, Response
@@ -79,7 +80,12 @@ class GraphService:
         self.routers = {V1: Router(), BETA: Router()}
         self.devices = DeviceCatalog(state, page_size, strict)
         self.service_principals = service_principals or ServicePrincipalEndpoints()
-        self.groups = GroupEndpoints(state, group_page_size, seed, strict)
+        find = self.service_principals.find
+        self.owners = OwnerLists(state)
+        self.groups = GroupEndpoints(
+            state, group_page_size, seed, strict, owners=self.owners, find=find
+        )
+        self.owner_routes = OwnerEndpoints(state, self.owners, find, group_page_size)
         self.deleted = DeletedItemEndpoints(state, group_page_size, strict)
         self.profiles = AutopilotProfileEndpoints(state, intune_page_size, strict)
         self.enrollment = EnrollmentConfigurationEndpoints(state, intune_page_size, strict)
@@ -95,6 +101,7 @@ class GraphService:
         v1.add("GET", base, self.devices.list_devices, AUTOPILOT_READ)
         v1.add("GET", base + r"/(?P<device_id>[^/]+)", self.devices.get_device, AUTOPILOT_READ)
         self.groups.register(v1)
+        self.owner_routes.register(v1)
         self.deleted.register(v1)
         self.service_principals.register(v1)
         self.enrollment.register(v1)
