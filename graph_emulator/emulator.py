@@ -101,6 +101,8 @@ class Emulator(IntuneSeeding, DirectoryAdmin):
                 self.add_enrollment_configuration(default)
         for configuration in configurations:
             self.add_enrollment_configuration(configuration)
+        for policy in data.get("configurationPolicies") or ():
+            self.add_configuration_policy(policy)
 
     # --- lifecycle ---
 
@@ -161,13 +163,17 @@ class Emulator(IntuneSeeding, DirectoryAdmin):
     def add_devices(self, devices: Iterable[JsonDict]) -> None:
         self._state.add_devices(normalize_device(d) for d in devices)
 
-    def add_group(self, group: JsonDict, *, validate: bool = True) -> JsonDict:
+    def add_group(
+        self, group: JsonDict, *, validate: bool = True, outside_caller_scope: bool = False
+    ) -> JsonDict:
         """Store a group as if it had always existed; returns the full stored group.
 
-        ``owners`` is the emulator's own key: service principals by id, appId or
-        displayName, owners since always."""
+        Two keys are the emulator's own: ``owners`` (service principals by id, appId or
+        displayName, owners since always) and ``outsideCallerScope`` (as the keyword: the
+        group is outside the app's Intune RBAC scope)."""
         body = dict(group)
         owners = [self._principal_id(o) for o in body.pop("owners", None) or ()]
+        outside = bool(body.pop("outsideCallerScope", False)) or outside_caller_scope
         with self._state.lock:
             full = seed_group(body, self._new_id(), validate=validate)
             unique = full.get("uniqueName")
@@ -175,6 +181,8 @@ class Emulator(IntuneSeeding, DirectoryAdmin):
                 raise ValueError(f"uniqueName {unique!r} is already taken")
             stored = self._state.put_group(full, seeded=True)
             self._service.owners.seed(stored["id"], owners)
+            if outside:
+                self._service.policies.targets.set_outside_scope(stored["id"])
             return stored
 
     def _principal_id(self, name: str) -> str:
@@ -232,9 +240,11 @@ class Emulator(IntuneSeeding, DirectoryAdmin):
         self._service.devices.page_size = size
 
     def set_intune_page_size(self, size: int) -> None:
-        """Profiles, enrollment configurations and their assignments per page (default 100)."""
+        """Profiles, enrollment configurations, configuration policies and their assignments
+        per page (default 100)."""
         service = self._service
         service.profiles.page_size = service.enrollment.page_size = size
+        service.policies.page_size = size
 
     @property
     def strict(self) -> bool:

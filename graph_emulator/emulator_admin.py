@@ -26,7 +26,7 @@ ADMIN_OID = "3a9e7c55-8b2d-4f61-a0c4-1e5d9b7f2a33"
 
 
 class DirectoryAdmin:
-    """Deleting and restoring groups, owners, and tokens."""
+    """Deleting and restoring groups, owners, RBAC scope, and tokens."""
 
     _service: GraphService
     _state: TenantState
@@ -89,6 +89,10 @@ class DirectoryAdmin:
         """The Intune Provisioning Client service principal (appId f1346770-…)."""
         sp = provisioning_client(sp_id or self._new_id(), display_name)
         return self._service.service_principals.add_service_principal(sp)
+
+    def set_outside_caller_scope(self, group_id: str, outside: bool = True) -> None:
+        """Put a group outside the app's Intune RBAC scope (``securityGroupNotInCallerScope``)."""
+        self._service.policies.targets.set_outside_scope(group_id, outside)
 
     # --- tokens ---
 

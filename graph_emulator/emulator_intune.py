@@ -1,6 +1,6 @@
 """The emulator's Intune side, seeded and inspected in process: Autopilot deployment
-profiles and enrollment configurations (the ESP), with their assignments. A mixin of
-``Emulator``.
+profiles, enrollment configurations (the ESP) and configuration policies (Autopilot device
+preparation), with their assignments and membership targets. A mixin of ``Emulator``.
 """
 
 from __future__ import annotations
@@ -69,6 +69,42 @@ class IntuneSeeding:
         groups = self.groups()
         resolved = [seed_target(entry, groups) for entry in targets]
         self._service.enrollment.set_assignments(config_id, resolved, "admin")
+
+    # --- configuration policies (Autopilot device preparation) ---
+
+    def add_configuration_policy(self, policy: JsonDict) -> JsonDict:
+        """A settings catalog policy (``name`` at least); ``template`` is
+        devicePreparationUserDriven, devicePreparationAutomatic, macOSEnrollment or
+        settingsCatalog (the default); an optional ``membershipTarget`` (a group's id or
+        displayName) is the target it has always had. Returns the stored policy."""
+        body = dict(policy)
+        target = body.pop("membershipTarget", None)
+        policies = self._service.policies
+        stored = policies.add_policy(body, body.get("id") or self._new_id())
+        if target is not None:
+            policies.targets.seed(stored["id"], self._group_id(target))
+        return stored
+
+    def configuration_policies(self) -> list[JsonDict]:
+        return self._service.policies.policies()
+
+    def set_membership_target(self, policy_id: str, group: str | None) -> None:
+        """An admin points the policy at ``group`` (an id or displayName; None clears it)
+        in the admin center: a write now through the true state, without the app's checks
+        (an admin's group may be dynamic or ownerless); reads see it after the lag."""
+        policy = self._service.policies.policy(policy_id)
+        group_id = self._group_id(group) if group is not None else None
+        self._service.policies.targets.commit(policy["id"], group_id)
+
+    def membership_target(self, policy_id: str) -> str | None:
+        """The policy's target group id in the true state (ignoring lag), or None."""
+        policy = self._service.policies.policy(policy_id)
+        return self._service.policies.targets.current(policy["id"])
+
+    def _group_id(self, group: str) -> str:
+        target = seed_target(group, self.groups())
+        assert target.group_id is not None
+        return target.group_id
 
     # --- inspection ---
 

@@ -17,6 +17,7 @@ from urllib.parse import unquote, unquote_plus
 
 from graph_emulator.autopilot_profiles import AutopilotProfileEndpoints
 from graph_emulator.clock import Clock
+from graph_emulator.configuration_policies import ConfigurationPolicyEndpoints
 from graph_emulator.deleted_items import DeletedItemEndpoints
 from graph_emulator.devices import DeviceCatalog
 from graph_emulator.enrollment_configurations import EnrollmentConfigurationEndpoints
@@ -89,6 +90,9 @@ class GraphService:
         self.deleted = DeletedItemEndpoints(state, group_page_size, strict)
         self.profiles = AutopilotProfileEndpoints(state, intune_page_size, strict)
         self.enrollment = EnrollmentConfigurationEndpoints(state, intune_page_size, strict)
+        self.policies = ConfigurationPolicyEndpoints(
+            state, self.owners, self.service_principals, intune_page_size, strict
+        )
         self._records: list[RequestRecord] = []
         self._records_lock = threading.Lock()
         self._register()
@@ -106,6 +110,7 @@ class GraphService:
         self.service_principals.register(v1)
         self.enrollment.register(v1)
         self.profiles.register(self.routers[BETA])
+        self.policies.register(self.routers[BETA])
 
     # --- inspection ---
 
