@@ -1,10 +1,11 @@
 """A local Microsoft Graph emulator for the Autopilot group-tag app's tests and benchmarks.
 
 It serves the slice of Graph the app uses (v1.0: Autopilot device identities, groups and the
-upsert by uniqueName, service principals, enrollment configurations and their assign action;
-beta: Autopilot deployment profiles and their assignments) over real HTTP on loopback, with
-Graph's errors, paging, throttling, replication lag, faults, a fixed latency and a strict
-profile. See README.md.
+upsert by uniqueName, group owners, the recycle bin of deleted groups, service principals,
+enrollment configurations and their assign action; beta: Autopilot deployment profiles and
+their assignments, configuration policies and the device preparation membership target) over
+real HTTP on loopback, with Graph's errors, paging, throttling, replication lag, faults, a
+fixed latency, app-only and delegated tokens, and a strict profile. See README.md.
 """
 
 from graph_emulator.clock import ManualClock

@@ -13,7 +13,7 @@ import copy
 from typing import Any
 
 from graph_emulator import permissions
-from graph_emulator.devices import check_intune_options, intune_page_size
+from graph_emulator.devices import check_intune_options, intune_error, intune_page_size
 from graph_emulator.errors import GraphError, invalid_request
 from graph_emulator.intune_assignments import (
     ALL_DEVICES,
@@ -24,7 +24,7 @@ from graph_emulator.intune_assignments import (
     assignment_id,
     parse_target,
 )
-from graph_emulator.paging import page_response, parse_select, project
+from graph_emulator.paging import page_response, parse_select, project, select_context
 from graph_emulator.protocol import Request, Response, json_response
 from graph_emulator.routes import Router
 from graph_emulator.state import TenantState
@@ -176,17 +176,46 @@ class AutopilotProfileEndpoints:
     # --- reads ---
 
     def list(self, request: Request) -> Response:
-        check_intune_options(request)
+        expand = self._expand(request)
         select = parse_select(request.option("$select"), PROFILE_PROPERTIES, _TYPE_NAME)
         size = intune_page_size(request, self.page_size, self.strict)
-        return page_response(request, self.profiles(), size, select, COLLECTION, COLLECTION)
+        profiles = self.profiles()
+        if expand:
+            profiles = [self._with_assignments(request, p) for p in profiles]
+        return page_response(
+            request, profiles, size, select, COLLECTION, COLLECTION, expanded=expand
+        )
 
     def get(self, request: Request, profile_id: str) -> Response:
-        check_intune_options(request)
+        expand = self._expand(request)
         select = parse_select(request.option("$select"), PROFILE_PROPERTIES, _TYPE_NAME)
         profile = self._profile(profile_id)
-        context = f"{request.service_root}/$metadata#{COLLECTION}/$entity"
-        return json_response(200, {"@odata.context": context, **project(profile, select)})
+        if expand:
+            profile = self._with_assignments(request, profile)
+        context = f"{request.service_root}/$metadata#{COLLECTION}"
+        context += (select_context(select, expand) if expand else "") + "/$entity"
+        body = project(profile, select, expand)
+        return json_response(200, {"@odata.context": context, **body})
+
+    def _expand(self, request: Request) -> tuple[str, ...]:
+        """``$expand=assignments`` (a contained navigation of the profile in the beta
+        metadata); any other value, and under strict any ``$expand``, gets Intune's 400."""
+        for key, _ in request.query:
+            if key.startswith("$") and key not in (*_PAGING, "$expand"):
+                raise intune_error(request)
+        expand = request.option("$expand")
+        if expand is None:
+            return ()
+        if self.strict or expand.strip() != "assignments":
+            raise intune_error(request)
+        return ("assignments",)
+
+    def _with_assignments(self, request: Request, profile: JsonDict) -> JsonDict:
+        """The profile with its assignments as reads see them (through the lag)."""
+        pid = profile["id"]
+        items = [assignment_json(pid, t) for t in self.assignments.visible(pid)]
+        context = f"{request.service_root}/$metadata#{COLLECTION}('{pid}')/assignments"
+        return {**profile, "assignments@odata.context": context, "assignments": items}
 
     def list_assignments(self, request: Request, profile_id: str) -> Response:
         check_intune_options(request)
@@ -265,3 +294,4 @@ class AutopilotProfileEndpoints:
 
 
 _TYPE_NAME = "windowsAutopilotDeploymentProfile"
+_PAGING = ("$select", "$top", "$skiptoken")

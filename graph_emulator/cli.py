@@ -47,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="add an Autopilot profile and an ESP for each scenario besides user-driven",
     )
+    generate.add_argument(
+        "--no-provisioning-client",
+        action="store_true",
+        help="leave out the Intune Provisioning Client service principal",
+    )
 
     bench_cmd = commands.add_parser("bench", help="measure device pages served per second")
     bench_cmd.add_argument("--devices", type=int, default=100_000)
@@ -58,7 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args)
     if args.command == "generate":
         tenant = generate_tenant(
-            args.devices, args.tags, args.seed, scenario_profiles=args.scenario_profiles
+            args.devices,
+            args.tags,
+            args.seed,
+            scenario_profiles=args.scenario_profiles,
+            provisioning_client=not args.no_provisioning_client,
         )
         json.dump(tenant, sys.stdout, indent=args.indent, ensure_ascii=True)
         sys.stdout.write("\n")

@@ -16,10 +16,10 @@ from typing import Any
 
 from graph_emulator.clock import Clock, monotonic_clock
 from graph_emulator.devices import normalize_device
-from graph_emulator.enrollment_configurations import RemovedAssignment
+from graph_emulator.emulator_admin import DirectoryAdmin
+from graph_emulator.emulator_intune import IntuneSeeding
 from graph_emulator.enrollment_model import default_configurations
 from graph_emulator.faults import Faults
-from graph_emulator.intune_assignments import TARGET_TYPES, seed_target
 from graph_emulator.seeds import random_guid
 from graph_emulator.server import EmulatorHTTPServer
 from graph_emulator.service import GraphService, RequestRecord
@@ -31,8 +31,11 @@ log = logging.getLogger(__name__)
 JsonDict = dict[str, Any]
 
 
-class Emulator:
+class Emulator(IntuneSeeding, DirectoryAdmin):
     """A Microsoft Graph emulator serving over real HTTP on 127.0.0.1.
+
+    Its Intune seeding and inspection are in ``emulator_intune.py``, an admin's changes to
+    the directory and the test tokens in ``emulator_admin.py``.
 
     ``strict`` answers as the stricter Graph of the README's "Strict profile" table.
     ``latency_seconds`` holds every request that long before it is answered, each in its
@@ -81,8 +84,6 @@ class Emulator:
             sleep=sleep,
         )
         self.faults.set_latency(latency_seconds)
-        self._profiles = self._service.profiles
-        self._enrollment = self._service.enrollment
         self._seed_ids = random.Random(seed ^ 0x5EED)
         self._host = host
         self._port = port
@@ -100,6 +101,8 @@ class Emulator:
                 self.add_enrollment_configuration(default)
         for configuration in configurations:
             self.add_enrollment_configuration(configuration)
+        for policy in data.get("configurationPolicies") or ():
+            self.add_configuration_policy(policy)
 
     # --- lifecycle ---
 
@@ -160,14 +163,33 @@ class Emulator:
     def add_devices(self, devices: Iterable[JsonDict]) -> None:
         self._state.add_devices(normalize_device(d) for d in devices)
 
-    def add_group(self, group: JsonDict, *, validate: bool = True) -> JsonDict:
-        """Store a group as if it had always existed; returns the full stored group."""
+    def add_group(
+        self, group: JsonDict, *, validate: bool = True, outside_caller_scope: bool = False
+    ) -> JsonDict:
+        """Store a group as if it had always existed; returns the full stored group.
+
+        Two keys are the emulator's own: ``owners`` (service principals by id, appId or
+        displayName, owners since always) and ``outsideCallerScope`` (as the keyword: the
+        group is outside the app's Intune RBAC scope)."""
+        body = dict(group)
+        owners = [self._principal_id(o) for o in body.pop("owners", None) or ()]
+        outside = bool(body.pop("outsideCallerScope", False)) or outside_caller_scope
         with self._state.lock:
-            full = seed_group(group, self._new_id(), validate=validate)
+            full = seed_group(body, self._new_id(), validate=validate)
             unique = full.get("uniqueName")
             if unique and self._state.current_by_unique_name(unique) is not None:
                 raise ValueError(f"uniqueName {unique!r} is already taken")
-            return self._state.put_group(full, seeded=True)
+            stored = self._state.put_group(full, seeded=True)
+            self._service.owners.seed(stored["id"], owners)
+            if outside:
+                self._service.policies.targets.set_outside_scope(stored["id"])
+            return stored
+
+    def _principal_id(self, name: str) -> str:
+        for sp in self._principals.service_principals():
+            if name.lower() in (sp["id"].lower(), sp["appId"].lower()) or name == sp["displayName"]:
+                return str(sp["id"])
+        raise ValueError(f"owner {name!r}: no service principal with that id, appId or name")
 
     def add_service_principal(self, service_principal: JsonDict) -> JsonDict:
         """A service principal (a managed identity unless it has appRoles); returns it whole."""
@@ -176,45 +198,6 @@ class Emulator:
     def add_app_role_assignment(self, assignment: JsonDict) -> JsonDict:
         """An existing assignment: ``{"principalId", "resourceId", "appRoleId"}``."""
         return self._principals.add_assignment(assignment)
-
-    def add_autopilot_profile(self, profile: JsonDict) -> JsonDict:
-        """A deployment profile (``displayName`` at least) and its optional ``assignments``
-        (group ids or displayNames, or target dicts), as if it had always existed."""
-        body = dict(profile)
-        entries = body.pop("assignments", None) or ()
-        stored = self._profiles.add_profile(body, body.get("id") or self._new_id())
-        groups = self.groups() if entries else []
-        for entry in entries:
-            self._profiles.add_assignment(stored["id"], seed_target(entry, groups))
-        return stored
-
-    def add_profile_assignment(
-        self, profile_id: str, group: str | None = None, *, target_type: str = "group"
-    ) -> JsonDict:
-        """Seed one assignment: ``target_type`` group, exclusionGroup or allDevices (no group);
-        ``group`` is an id or a displayName. Returns it as Graph lists it."""
-        entry: JsonDict = {"@odata.type": TARGET_TYPES[target_type], "groupId": group}
-        target = seed_target(entry, self.groups())
-        return self._profiles.add_assignment(profile_id, target)
-
-    def add_enrollment_configuration(self, configuration: JsonDict) -> JsonDict:
-        """An enrollment configuration of any kind (``@odata.type`` a type or esp, limit,
-        platformRestrictions, windowsHelloForBusiness; the ESP by default), with optional
-        ``priority`` (next free) and ``assignments`` as for profiles."""
-        body = dict(configuration)
-        entries = body.pop("assignments", None) or ()
-        stored = self._enrollment.add_configuration(body, "" if "id" in body else self._new_id())
-        groups = self.groups() if entries else []
-        for entry in entries:
-            self._enrollment.seed_assignment(stored["id"], seed_target(entry, groups))
-        return stored
-
-    def set_esp_assignments(self, config_id: str, targets: Iterable[str | JsonDict]) -> None:
-        """An admin's own change: the list becomes ``targets`` (as for seeding) through the
-        true state, so reads see it after the lag; logged as ``admin``, not as the app's."""
-        groups = self.groups()
-        resolved = [seed_target(entry, groups) for entry in targets]
-        self._enrollment.set_assignments(config_id, resolved, "admin")
 
     # --- inspection ---
 
@@ -227,39 +210,6 @@ class Emulator:
     def groups(self) -> list[JsonDict]:
         """The true current state of every group (ignoring lag), every property."""
         return self._state.current_groups()
-
-    def autopilot_profiles(self) -> list[JsonDict]:
-        return self._profiles.profiles()
-
-    def profile_assignments(self, profile_id: str) -> list[JsonDict]:
-        """A profile's assignments in the true state (ignoring lag), as Graph lists them."""
-        return self._profiles.assignments_of(profile_id)
-
-    def groups_on_several_profiles(self) -> dict[str, list[str]]:
-        """{group id: [profile ids]} for groups included by more than one profile (All
-        devices counts under its virtual id); Intune would give their devices the oldest."""
-        return self._profiles.groups_on_several_profiles()
-
-    def duplicate_profile_assignments(self) -> list[tuple[str, str]]:
-        """(profile id, group id) with more than one assignment row; empty by construction."""
-        return self._profiles.duplicate_assignments()
-
-    def enrollment_configurations(self) -> list[JsonDict]:
-        return self._enrollment.configurations()
-
-    def esp_assignments(self, config_id: str) -> list[JsonDict]:
-        """An enrollment configuration's assignments in the true state (ignoring lag)."""
-        return self._enrollment.assignments_of(config_id)
-
-    @property
-    def esp_assignments_removed(self) -> list[RemovedAssignment]:
-        """Targets that ``assign`` requests over HTTP removed, each compared with the true
-        state just before that request: what the app dropped (admin changes excluded)."""
-        return [r for r in self._enrollment.removals() if r.source == "http"]
-
-    def all_esp_assignment_removals(self) -> list[RemovedAssignment]:
-        """Every removal, the admin's (``set_esp_assignments``) included, with its source."""
-        return self._enrollment.removals()
 
     def devices(self) -> list[JsonDict]:
         with self._state.lock:
@@ -290,8 +240,11 @@ class Emulator:
         self._service.devices.page_size = size
 
     def set_intune_page_size(self, size: int) -> None:
-        """Profiles, enrollment configurations and their assignments per page (default 100)."""
-        self._profiles.page_size = self._enrollment.page_size = size
+        """Profiles, enrollment configurations, configuration policies and their assignments
+        per page (default 100)."""
+        service = self._service
+        service.profiles.page_size = service.enrollment.page_size = size
+        service.policies.page_size = size
 
     @property
     def strict(self) -> bool:

@@ -15,7 +15,7 @@ import random
 from bisect import bisect
 from typing import Any
 
-from graph_emulator.generator_intune import intune_side
+from graph_emulator.generator_intune import device_preparation_side, intune_side
 from graph_emulator.permissions import DEFAULT_GRANTED
 from graph_emulator.seeds import EPOCH_DAYS, day_stamp, random_guid
 from graph_emulator.tenant import DEFAULT_TENANT_ID
@@ -124,10 +124,17 @@ def tag_catalogue(count: int, rng: random.Random) -> list[str]:
 
 
 def generate_tenant(
-    devices: int, tags: int, seed: int = 0, *, scenario_profiles: bool = False
+    devices: int,
+    tags: int,
+    seed: int = 0,
+    *,
+    scenario_profiles: bool = False,
+    provisioning_client: bool = True,
 ) -> JsonDict:
     """A tenant dict (the tenant file format) with ``devices`` devices and ``tags`` tags;
-    ``scenario_profiles`` adds a profile and an ESP for each scenario besides user-driven."""
+    ``scenario_profiles`` adds a profile and an ESP for each scenario besides user-driven;
+    ``provisioning_client=False`` leaves out the Intune Provisioning Client service principal
+    (a tenant where device preparation was never set up)."""
     if devices < 0 or tags < 0:
         raise ValueError("devices and tags cannot be negative")
     rng = random.Random(seed)
@@ -138,6 +145,7 @@ def generate_tenant(
     pilot = _group(rng, "Pilot devices", description="Hand-picked devices, added by an admin")
     groups.append(pilot)
     profiles, configurations = intune_side(rng, pilot["id"], scenario_profiles)
+    policies, principals = device_preparation_side(rng, provisioning_client)
     return {
         "tenantId": DEFAULT_TENANT_ID,
         "grantedPermissions": list(DEFAULT_GRANTED),
@@ -145,6 +153,8 @@ def generate_tenant(
         "groups": groups,
         "autopilotProfiles": profiles,
         "enrollmentConfigurations": configurations,
+        "configurationPolicies": policies,
+        "servicePrincipals": principals,
     }
 
 

@@ -5,6 +5,11 @@ scenario, another pair that belongs to no scenario, the default ESP, a limit con
 and an admin's own assignment of the static "Pilot devices" group to the user-driven ESP,
 which the app must keep when it adds its groups (``assign`` replaces the whole list).
 ``scenario_profiles`` adds a pair for each other scenario of ``shared/scenarios.json``.
+
+:func:`device_preparation_side` adds Autopilot device preparation: the policy
+"Device preparation - User-driven" (no target yet), two decoys the app must not take (a
+settings catalog policy of the same name, and macOS's enrollment policy, which has the same
+technology and template family), and the Intune Provisioning Client service principal.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import random
 from typing import Any
 
 from graph_emulator.enrollment_model import ESP, LIMIT, default_id_prefix
+from graph_emulator.principals_model import provisioning_client
 from graph_emulator.seeds import EPOCH_DAYS, day_stamp, random_guid
 from graph_emulator.tenant import DEFAULT_TENANT_ID
 
@@ -82,3 +88,45 @@ def _profile(name: str, kind: str, template: str, rng: random.Random) -> JsonDic
         "lastModifiedDateTime": created,
         "deviceNameTemplate": template,
     }
+
+
+DEVICE_PREPARATION_POLICY = "Device preparation - User-driven"
+
+
+def device_preparation_side(
+    rng: random.Random, with_client: bool
+) -> tuple[list[JsonDict], list[JsonDict]]:
+    """(configurationPolicies, servicePrincipals) in the tenant file format. The client's
+    id is drawn either way, so leaving it out changes nothing else."""
+    created = day_stamp(EPOCH_DAYS - rng.randrange(300))
+    policies: list[JsonDict] = [
+        {
+            "id": random_guid(rng),
+            "name": DEVICE_PREPARATION_POLICY,
+            "description": "Autopilot device preparation, user-driven, Entra join",
+            "template": "devicePreparationUserDriven",
+            "settingCount": 7,
+            "createdDateTime": created,
+            "lastModifiedDateTime": created,
+        },
+        {
+            "id": random_guid(rng),
+            "name": DEVICE_PREPARATION_POLICY,
+            "description": "Settings catalog: an admin's policy that only shares the name",
+            "template": "settingsCatalog",
+            "settingCount": 3,
+            "createdDateTime": created,
+            "lastModifiedDateTime": created,
+        },
+        {
+            "id": random_guid(rng),
+            "name": "macOS automated device enrollment",
+            "template": "macOSEnrollment",
+            "settingCount": 28,
+            "creationSource": f"DepTokenId_{random_guid(rng)}",
+            "createdDateTime": created,
+            "lastModifiedDateTime": created,
+        },
+    ]
+    client = provisioning_client(random_guid(rng))
+    return policies, [client] if with_client else []

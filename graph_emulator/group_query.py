@@ -9,7 +9,7 @@ directory's do: ``displayName eq 'sales-ud'`` finds ``SALES-UD``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,10 +172,10 @@ def _string_literal(prop: str, value: Literal | tuple[Literal, ...]) -> str:
     return value
 
 
-def parse_orderby(text: str) -> tuple[str, bool]:
-    """``displayName [asc|desc]`` -> (property, descending); the only ordering supported."""
+def parse_orderby(text: str, allowed: Collection[str] = ("displayName",)) -> tuple[str, bool]:
+    """``prop [asc|desc]`` -> (property, descending) for a property in ``allowed``."""
     parts = text.split()
-    if not parts or len(parts) > 2 or parts[0] != "displayName":
+    if not parts or len(parts) > 2 or parts[0] not in allowed:
         raise unsupported_query(f"Unsupported $orderby clause '{text}'.")
     direction = parts[1].lower() if len(parts) == 2 else "asc"
     if direction not in ("asc", "desc"):

@@ -2,7 +2,9 @@
 
 Reads go through the replication lag (``TenantState.visible_*``); writes take the state
 lock and work on the true current state, which makes the upsert atomic on uniqueName
-when requests race.
+when requests race. ``owners@odata.bind`` sets a new group's owners (``group_owners.py``);
+a delete moves the group to the recycle bin (``deleted_items.py``), which frees its
+uniqueName, or under ``strict`` keeps it reserved (the README's strict table).
 """
 
 from __future__ import annotations
@@ -10,39 +12,45 @@ from __future__ import annotations
 import random
 import re
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from graph_emulator import permissions
-from graph_emulator.errors import GraphError, bad_request, not_found, unsupported_query
+from graph_emulator.errors import GraphError, bad_request, not_found
+from graph_emulator.group_listing import list_groups
 from graph_emulator.group_model import GROUP_PROPERTIES, apply_update, create_group
-from graph_emulator.group_query import compile_group_filter, compile_search, parse_orderby
-from graph_emulator.paging import (
-    check_options,
-    page_response,
-    parse_select,
-    parse_top,
-    project,
-)
+from graph_emulator.group_owners import FindPrincipal, OwnerLists, bound_owners
+from graph_emulator.paging import parse_select, project
 from graph_emulator.protocol import Request, Response, json_response, no_content
 from graph_emulator.routes import Router
 from graph_emulator.seeds import random_guid
 from graph_emulator.state import TenantState
-from graph_emulator.strict import check_group, check_group_filter
+from graph_emulator.strict import check_group
 
 JsonDict = dict[str, Any]
-MAX_TOP = 999
-_LIST_OPTIONS = {"$filter", "$select", "$top", "$skiptoken", "$count", "$orderby", "$search"}
 _GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+
+
+_OWNERS_BIND = "owners@odata.bind"
 
 
 class GroupEndpoints:
     def __init__(
-        self, state: TenantState, page_size: int = 100, seed: int = 0, strict: bool = False
+        self,
+        state: TenantState,
+        page_size: int = 100,
+        seed: int = 0,
+        strict: bool = False,
+        *,
+        owners: OwnerLists | None = None,
+        find: FindPrincipal = lambda _id: None,
     ) -> None:
         self.state = state
         self.page_size = page_size
         self.strict = strict
+        self.owners = owners or OwnerLists(state)
+        self.find = find
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()
 
@@ -63,40 +71,15 @@ class GroupEndpoints:
     # --- reads ---
 
     def list(self, request: Request) -> Response:
-        check_options(request, _LIST_OPTIONS)
-        count = request.option("$count") == "true"
-        search, text = request.option("$search"), request.option("$filter")
-        orderby = request.option("$orderby")
-        if (search is not None or count) and not request.advanced:
-            raise unsupported_query(
-                "$search and $count=true need the header 'ConsistencyLevel: eventual'."
-            )
-        select = parse_select(request.option("$select"), GROUP_PROPERTIES, "group")
-        size = parse_top(request.option("$top"), MAX_TOP) or self.page_size
-        check = check_group_filter if self.strict else None
-        compiled = compile_group_filter(text, check) if text is not None else None
-        needs_advanced = (
-            search is not None
-            or (compiled is not None and compiled.advanced)
-            or (orderby is not None and (text is not None or search is not None))
-        )
-        if needs_advanced and not request.advanced:
-            raise unsupported_query()
-        if needs_advanced and self.strict and not count:
-            # Strict: the docs ask for both the header and $count=true (graph-facts §3).
-            raise unsupported_query("An advanced query needs $count=true as well.")
         groups = self.state.visible_groups()
-        if compiled is not None:
-            groups = [g for g in groups if compiled.predicate(g)]
-        if search is not None:
-            matcher = compile_search(search)
-            groups = [g for g in groups if matcher(g)]
-        if orderby is not None:
-            prop, descending = parse_orderby(orderby)
-            groups = sorted(
-                groups, key=lambda g: str(g.get(prop) or "").casefold(), reverse=descending
-            )
-        return page_response(request, groups, size, select, "groups", "groups", count=count)
+        return list_groups(
+            request,
+            groups,
+            page_size=self.page_size,
+            strict=self.strict,
+            context="groups",
+            path="groups",
+        )
 
     def get(self, request: Request, group_id: str) -> Response:
         group = self.state.visible_group(_check_id(group_id))
@@ -117,10 +100,12 @@ class GroupEndpoints:
         body = request.json()
         with self.state.lock:
             unique = body.get("uniqueName")
-            if isinstance(unique, str) and self.state.current_by_unique_name(unique) is not None:
-                raise _unique_taken()
+            if isinstance(unique, str):
+                self._check_unique_free(unique)
             group = self._checked(create_group(body, self.new_id(), _now()))
+            owners = bound_owners(body, self.find)
             stored = self.state.put_group(group)
+            self.owners.commit(stored["id"], owners)
         return self._entity(request, stored, 201, location=True)
 
     def update(self, request: Request, group_id: str) -> Response:
@@ -131,10 +116,11 @@ class GroupEndpoints:
                 raise _missing(group_id)
             updated = self._checked(apply_update(existing, body))
             unique = updated.get("uniqueName")
-            taken = unique and self.state.current_by_unique_name(unique) is not None
-            if taken and not existing.get("uniqueName"):
-                raise _unique_taken()
+            if unique and not existing.get("uniqueName"):
+                self._check_unique_free(unique)
+            added = bound_owners(body, self.find)
             self.state.put_group(updated)
+            self._add_owners(existing["id"], added)
         return no_content()
 
     def upsert(self, request: Request, literal: str) -> Response:
@@ -147,6 +133,9 @@ class GroupEndpoints:
             not isinstance(given, str) or given.casefold() != name.casefold()
         ):
             raise bad_request("The uniqueName in the body differs from the one in the URL.")
+        if self.strict and _OWNERS_BIND in body:
+            # Strict: nothing documents whether an upsert can set the owner (README table).
+            raise bad_request(f"Property '{_OWNERS_BIND}' is not supported in an upsert.")
         with self.state.lock:
             existing = self.state.current_by_unique_name(name)
             if existing is None:
@@ -156,21 +145,42 @@ class GroupEndpoints:
                 request.require(
                     permissions.GROUP_WRITE if self.strict else permissions.GROUP_CREATE
                 )
+                self._check_unique_free(name)
                 group = create_group({**body, "uniqueName": name}, self.new_id(), _now())
+                owners = bound_owners(body, self.find)
                 stored = self.state.put_group(self._checked(group))
+                self.owners.commit(stored["id"], owners)
                 created = True
             else:
                 request.require(permissions.GROUP_WRITE)
-                self.state.put_group(self._checked(apply_update(existing, body)))
+                updated = self._checked(apply_update(existing, body))
+                added = bound_owners(body, self.find)
+                self.state.put_group(updated)
+                self._add_owners(existing["id"], added)
                 created = False
         if created:
             return self._entity(request, stored, 201, location=True)
         return no_content()
 
     def delete(self, request: Request, group_id: str) -> Response:
-        if not self.state.delete_group(_check_id(group_id)):
+        """204; the group goes to the recycle bin (``directory/deletedItems``)."""
+        if not self.state.delete_group(_check_id(group_id), _now()):
             raise _missing(group_id)
         return no_content()
+
+    def _check_unique_free(self, name: str) -> None:
+        """400 if a live group holds ``name``; under strict, a deleted one too."""
+        taken = self.state.current_by_unique_name(name) is not None
+        if taken or (self.strict and self.state.deleted_by_unique_name(name) is not None):
+            raise unique_taken()
+
+    def _add_owners(self, group_id: str, added: Sequence[str]) -> None:
+        """``owners@odata.bind`` on an existing group adds the owners it lacks (a choice:
+        nothing documents binding owners on an update; README "What it emulates")."""
+        current = self.owners.current(group_id)
+        missing = [o for o in added if o not in current]
+        if missing:
+            self.owners.commit(group_id, (*current, *missing))
 
     def _checked(self, group: JsonDict) -> JsonDict:
         return check_group(group) if self.strict else group
@@ -211,7 +221,7 @@ def _missing(what: str) -> GraphError:
     )
 
 
-def _unique_taken() -> GraphError:
+def unique_taken() -> GraphError:
     return bad_request("Another object with the same value for property uniqueName already exists.")
 
 

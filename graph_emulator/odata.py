@@ -22,7 +22,7 @@ class Compare:
     """``prop op literal``; ``prop`` may be the lambda variable inside ``any``."""
 
     prop: str
-    op: str  # eq ne gt ge lt le in
+    op: str  # eq ne gt ge lt le in has
     value: Literal | tuple[Literal, ...]
 
 
@@ -63,7 +63,7 @@ _TOKEN = re.compile(
     r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+)(?![\w.])|(?P<name>[A-Za-z_$@][\w./$@]*)"
     r"|(?P<punct>[(),:\[\]]))"
 )
-_COMPARE = {"eq", "ne", "gt", "ge", "lt", "le", "in"}
+_COMPARE = {"eq", "ne", "gt", "ge", "lt", "le", "in", "has"}
 _FUNCS = {"contains", "startswith", "endswith"}
 
 

@@ -94,13 +94,24 @@ def check_options(request: Request, allowed: Collection[str]) -> None:
             raise GraphError(400, "BadRequest", f"Query option '{key}' is not supported.")
 
 
-def project(item: JsonDict, select: tuple[str, ...] | None) -> JsonDict:
-    """``item`` cut down to ``select``; OData annotations such as ``@odata.type`` are kept."""
+def project(
+    item: JsonDict, select: tuple[str, ...] | None, expanded: Sequence[str] = ()
+) -> JsonDict:
+    """``item`` cut down to ``select``; OData annotations such as ``@odata.type`` are kept,
+    and so are the ``expanded`` navigations (with their ``name@odata.context``)."""
     if select is None:
         return dict(item)
     kept = {key: value for key, value in item.items() if key.startswith("@odata.")}
     kept.update((name, item.get(name)) for name in select)
+    for name in expanded:
+        kept.update((k, v) for k, v in item.items() if k in (name, f"{name}@odata.context"))
     return kept
+
+
+def select_context(select: tuple[str, ...] | None, expanded: Sequence[str] = ()) -> str:
+    """The context URL's projection: ``(id,displayName)``, ``(id,assignments())``, or ""."""
+    names = [*(select or ()), *(f"{name}()" for name in expanded)]
+    return f"({','.join(names)})" if names else ""
 
 
 def page_response(
@@ -112,6 +123,7 @@ def page_response(
     path: str,
     *,
     count: bool = False,
+    expanded: Sequence[str] = (),
 ) -> Response:
     """One page of ``items`` from the request's ``$skiptoken``, with ``@odata.nextLink``.
 
@@ -120,8 +132,7 @@ def page_response(
     """
     token = request.option("$skiptoken")
     offset = decode_skiptoken(token) if token is not None else 0
-    if select is not None:
-        context += f"({','.join(select)})"
+    context += select_context(select, expanded)
     payload: JsonDict = {"@odata.context": f"{request.service_root}/$metadata#{context}"}
     if count and offset == 0:
         payload["@odata.count"] = len(items)
@@ -129,5 +140,6 @@ def page_response(
         payload["@odata.nextLink"] = next_link(
             f"{request.service_root}/{path}", request.query, offset + size
         )
-    payload["value"] = [project(item, select) for item in items[offset : offset + size]]
+    page = items[offset : offset + size]
+    payload["value"] = [project(item, select, expanded) for item in page]
     return json_response(200, payload)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph_emulator.errors import GraphError
+from graph_emulator.tokens import DEVELOPMENT, Caller
 
 JSON_CONTENT_TYPE = (
     "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;"
@@ -31,6 +32,7 @@ class Request:
     service_root: str  # absolute, with the version, e.g. "http://127.0.0.1:8080/v1.0"
     request_id: str
     permissions: frozenset[str] = field(default_factory=frozenset)
+    caller: Caller = field(default_factory=lambda: Caller(DEVELOPMENT, frozenset()))
 
     def option(self, name: str) -> str | None:
         """A query option by exact name (e.g. ``$filter``), the last one if repeated."""
@@ -60,13 +62,22 @@ class Request:
         return body
 
     def require(self, any_of: Iterable[str]) -> None:
-        """403 unless the tenant granted at least one of ``any_of``."""
+        """403 unless the caller holds at least one of ``any_of`` (the token's roles or
+        scopes, or for the development token the tenant's grants)."""
         if not self.permissions & set(any_of):
-            raise GraphError(
-                403,
-                "Authorization_RequestDenied",
-                "Insufficient privileges to complete the operation.",
-            )
+            raise insufficient_privileges()
+
+    def require_delegated(self, any_of: Iterable[str]) -> None:
+        """The same, for operations Graph documents as not supported app-only."""
+        if self.caller.is_application:
+            raise insufficient_privileges()
+        self.require(any_of)
+
+
+def insufficient_privileges() -> GraphError:
+    return GraphError(
+        403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+    )
 
 
 @dataclass

@@ -17,16 +17,20 @@ from urllib.parse import unquote, unquote_plus
 
 from graph_emulator.autopilot_profiles import AutopilotProfileEndpoints
 from graph_emulator.clock import Clock
+from graph_emulator.configuration_policies import ConfigurationPolicyEndpoints
+from graph_emulator.deleted_items import DeletedItemEndpoints
 from graph_emulator.devices import DeviceCatalog
 from graph_emulator.enrollment_configurations import EnrollmentConfigurationEndpoints
 from graph_emulator.errors import GraphError, error_body
 from graph_emulator.faults import Fault, Faults
+from graph_emulator.group_owners import OwnerEndpoints, OwnerLists
 from graph_emulator.groups import GroupEndpoints
 from graph_emulator.permissions import AUTOPILOT_READ
 from graph_emulator.protocol import Request, Response
 from graph_emulator.routes import Router
 from graph_emulator.service_principals import ServicePrincipalEndpoints
 from graph_emulator.state import TenantState
+from graph_emulator.tokens import Caller, caller_of
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +80,19 @@ class GraphService:
         self._sleep = sleep
         self.routers = {V1: Router(), BETA: Router()}
         self.devices = DeviceCatalog(state, page_size, strict)
-        self.groups = GroupEndpoints(state, group_page_size, seed, strict)
         self.service_principals = service_principals or ServicePrincipalEndpoints()
+        find = self.service_principals.find
+        self.owners = OwnerLists(state)
+        self.groups = GroupEndpoints(
+            state, group_page_size, seed, strict, owners=self.owners, find=find
+        )
+        self.owner_routes = OwnerEndpoints(state, self.owners, find, group_page_size)
+        self.deleted = DeletedItemEndpoints(state, group_page_size, strict)
         self.profiles = AutopilotProfileEndpoints(state, intune_page_size, strict)
         self.enrollment = EnrollmentConfigurationEndpoints(state, intune_page_size, strict)
+        self.policies = ConfigurationPolicyEndpoints(
+            state, self.owners, self.service_principals, intune_page_size, strict
+        )
         self._records: list[RequestRecord] = []
         self._records_lock = threading.Lock()
         self._register()
@@ -92,9 +105,12 @@ class GraphService:
         v1.add("GET", base, self.devices.list_devices, AUTOPILOT_READ)
         v1.add("GET", base + r"/(?P<device_id>[^/]+)", self.devices.get_device, AUTOPILOT_READ)
         self.groups.register(v1)
+        self.owner_routes.register(v1)
+        self.deleted.register(v1)
         self.service_principals.register(v1)
         self.enrollment.register(v1)
         self.profiles.register(self.routers[BETA])
+        self.policies.register(self.routers[BETA])
 
     # --- inspection ---
 
@@ -184,7 +200,7 @@ class GraphService:
         host: str,
         request_id: str,
     ) -> tuple[Request, Router]:
-        _authenticate(headers)
+        caller = _authenticate(headers, self.state.permissions)
         version = next((v for v in self.routers if path == v or path.startswith(v + "/")), None)
         if version is None:
             segment = path.strip("/").split("/")[0]
@@ -200,7 +216,8 @@ class GraphService:
             body=body,
             service_root=f"http://{host}{version}",
             request_id=request_id,
-            permissions=self.state.permissions,
+            permissions=caller.permissions,
+            caller=caller,
         )
         return request, self.routers[version]
 
@@ -210,7 +227,8 @@ def _decode_pair(part: str) -> tuple[str, str]:
     return unquote_plus(key), unquote_plus(value)
 
 
-def _authenticate(headers: dict[str, str]) -> None:
+def _authenticate(headers: dict[str, str], granted: frozenset[str]) -> Caller:
+    """The caller behind the bearer token (``tokens.py``); 401 without one."""
     scheme, _, token = headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise GraphError(
@@ -219,6 +237,7 @@ def _authenticate(headers: dict[str, str]) -> None:
             "Access token is empty.",
             {"WWW-Authenticate": 'Bearer realm="", error="invalid_token"'},
         )
+    return caller_of(token.strip(), granted)
 
 
 def render_error(error: GraphError, request_id: str, client_request_id: str | None) -> Response:

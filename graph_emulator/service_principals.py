@@ -8,6 +8,8 @@ assignments of a resource (``appRoleAssignedTo``) or of a principal (``appRoleAs
 
 Service principals and assignments are small, directory-wide lists that nothing else changes,
 so they live here behind their own lock, without the groups' replication lag.
+What a seeded service principal looks like (Microsoft Graph's, the Intune Provisioning
+Client) is in ``principals_model.py``.
 """
 
 from __future__ import annotations
@@ -28,35 +30,23 @@ from graph_emulator.paging import (
     parse_top,
     project,
 )
+from graph_emulator.principals_model import GRAPH_APP_ID as GRAPH_APP_ID
+from graph_emulator.principals_model import GRAPH_APP_ROLES as GRAPH_APP_ROLES
+from graph_emulator.principals_model import GRAPH_SP_ID as GRAPH_SP_ID
+from graph_emulator.principals_model import (
+    PROVISIONING_CLIENT_APP_ID as PROVISIONING_CLIENT_APP_ID,
+)
+from graph_emulator.principals_model import SP_PROPERTIES as SP_PROPERTIES
+from graph_emulator.principals_model import graph_service_principal, seed_service_principal
 from graph_emulator.protocol import Request, Response, json_response
 from graph_emulator.routes import Router
 
 JsonDict = dict[str, Any]
 
-GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
-GRAPH_SP_ID = "4a1e6f2c-0000-4000-8000-00000000a001"  # any id: Graph's differs per tenant
 APP_READ = ("Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All")
 ASSIGN_WRITE = ("AppRoleAssignment.ReadWrite.All",)
 PAGE_SIZE = 100
 
-# Microsoft Graph's own application roles that the app, the grant, or near misses involve.
-# Ids as published in the Graph permissions reference.
-GRAPH_APP_ROLES = {
-    "DeviceManagementServiceConfig.Read.All": "06a5fe6d-c49d-46a7-b082-56b1b14103c7",
-    "DeviceManagementServiceConfig.ReadWrite.All": "5ac13192-7ace-4fcf-b828-1a26f28068ee",
-    "Group.Read.All": "5b567255-7703-4780-807c-7be8301ae99b",
-    "Group.ReadWrite.All": "62a82d76-70ea-41e2-9197-370581804d09",
-    "Application.Read.All": "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
-}
-SP_PROPERTIES = (
-    "id",
-    "appId",
-    "displayName",
-    "servicePrincipalType",
-    "accountEnabled",
-    "alternativeNames",
-    "appRoles",
-)
 ASSIGNMENT_PROPERTIES = (
     "id",
     "appRoleId",
@@ -74,48 +64,6 @@ _LIST_OPTIONS = {"$filter", "$select", "$top", "$skiptoken"}
 _NAVIGATION_OPTIONS = {"$select", "$top", "$skiptoken"}
 
 
-def graph_service_principal() -> JsonDict:
-    """Microsoft Graph's service principal, as every tenant has it (only the roles used here)."""
-    roles = [
-        {
-            "id": role_id,
-            "value": value,
-            "displayName": value,
-            "description": f"Application permission {value}.",
-            "allowedMemberTypes": ["Application"],
-            "isEnabled": True,
-            "origin": "Application",
-        }
-        for value, role_id in GRAPH_APP_ROLES.items()
-    ]
-    return {
-        "id": GRAPH_SP_ID,
-        "appId": GRAPH_APP_ID,
-        "displayName": "Microsoft Graph",
-        "servicePrincipalType": "Application",
-        "appRoles": roles,
-    }
-
-
-def seed_service_principal(partial: JsonDict) -> JsonDict:
-    """A full service principal from a partial one; a managed identity unless it has roles."""
-    if not partial.get("displayName"):
-        raise ValueError("a service principal needs a displayName")
-    sp: JsonDict = {
-        "id": str(uuid.uuid4()),
-        "appId": str(uuid.uuid4()),
-        "servicePrincipalType": "Application" if partial.get("appRoles") else "ManagedIdentity",
-        "accountEnabled": True,
-        "alternativeNames": [],
-        "appRoles": [],
-    }
-    sp.update(partial)
-    unknown = set(sp) - set(SP_PROPERTIES)
-    if unknown:
-        raise ValueError(f"unknown service principal properties: {sorted(unknown)}")
-    return sp
-
-
 class ServicePrincipalEndpoints:
     """Service principals and app role assignments; one lock guards both lists."""
 
@@ -127,7 +75,9 @@ class ServicePrincipalEndpoints:
         self._lock = threading.Lock()
         self._sps: dict[str, JsonDict] = {}
         self._assignments: list[JsonDict] = []
-        seeds = [graph_service_principal()] if service_principals is None else service_principals
+        seeds = list(service_principals or ())
+        if not any(str(sp.get("appId", "")).lower() == GRAPH_APP_ID for sp in seeds):
+            seeds.insert(0, graph_service_principal())  # every tenant has Microsoft Graph's
         for sp in seeds:
             self.add_service_principal(sp)
         for assignment in assignments:
@@ -160,6 +110,17 @@ class ServicePrincipalEndpoints:
             assignment = _assignment(principal, resource, partial["appRoleId"], partial.get("id"))
             self._assignments.append(assignment)
         return copy.deepcopy(assignment)
+
+    def find(self, sp_id: str) -> JsonDict | None:
+        """A copy of one service principal, or None."""
+        with self._lock:
+            sp = self._sps.get(sp_id.lower())
+            return None if sp is None else copy.deepcopy(sp)
+
+    def by_app_id(self, app_id: str) -> JsonDict | None:
+        with self._lock:
+            found = [sp for sp in self._sps.values() if sp["appId"].lower() == app_id.lower()]
+            return copy.deepcopy(found[0]) if found else None
 
     def service_principals(self) -> list[JsonDict]:
         with self._lock:

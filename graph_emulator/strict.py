@@ -4,8 +4,9 @@ Where the sources leave a point open, the default profile answers as Graph most 
 the strict one takes the strictest plausible reading, so an app that passes under both copes
 whichever way the real service falls. Every point, with its source, is in the README's
 "Strict profile" table. The checks that need an endpoint's state live in that endpoint
-(``strict`` flags in ``groups.py``, ``devices.py``, ``autopilot_profiles.py``,
-``enrollment_configurations.py``); the pure ones are here.
+(``strict`` flags in ``groups.py``, ``group_listing.py``, ``devices.py``,
+``autopilot_profiles.py``, ``enrollment_configurations.py``, ``configuration_policies.py``,
+``membership_targets.py``); the pure ones are here.
 """
 
 from __future__ import annotations

@@ -5,8 +5,10 @@ with at least displayName (the rest is filled in, see :func:`seed_group`). Optio
 ``servicePrincipals`` (at least displayName; absent: Microsoft Graph's alone) and
 ``appRoleAssignments`` (``principalId``, ``resourceId``, ``appRoleId``) serve the permission
 grant (``graph_emulator.service_principals``). Optional ``autopilotProfiles`` and
-``enrollmentConfigurations`` (with ``assignments`` naming groups by id or displayName) are
-seeded by ``Emulator`` after the groups; see the README's "Tenant file".
+``enrollmentConfigurations`` (with ``assignments`` naming groups by id or displayName) and
+``configurationPolicies`` (with an optional ``membershipTarget``) are seeded by ``Emulator``
+after the groups; a group's ``owners`` and ``outsideCallerScope`` keys are the emulator's own.
+See the README's "Tenant file".
 """
 
 from __future__ import annotations

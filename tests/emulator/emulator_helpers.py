@@ -96,3 +96,57 @@ def targets_of(items: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
         (i["target"]["@odata.type"].removeprefix("#microsoft.graph."), i["target"].get("groupId"))
         for i in items
     ]
+
+
+# --- the directory's recycle bin, owners and Autopilot device preparation ---
+
+DELETED = "/directory/deletedItems"
+DELETED_GROUPS = "/directory/deletedItems/microsoft.graph.group"
+POLICIES = "/deviceManagement/configurationPolicies"
+PROVISIONING_APP_ID = "f1346770-5b25-470b-88bd-d5744ab7952c"
+DEVICE_PREP_WRITER = [
+    "DeviceManagementConfiguration.ReadWrite.All",
+    "Group.ReadWrite.All",
+    "Application.Read.All",
+]
+
+
+def static_group_body(name: str, **extra: Any) -> dict[str, Any]:
+    """An assigned (static) security group, as device preparation needs."""
+    body: dict[str, Any] = {
+        "displayName": name,
+        "mailEnabled": False,
+        "mailNickname": name.replace(" ", "-")[:64],
+        "securityEnabled": True,
+        "groupTypes": [],
+    }
+    body.update(extra)
+    return body
+
+
+def directory_object(object_id: str) -> str:
+    """The ``@odata.id`` / ``@odata.bind`` URL of a directory object, as the app writes it."""
+    return f"https://graph.microsoft.com/v1.0/directoryObjects/{object_id}"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def membership_target(group_id: str) -> dict[str, Any]:
+    """The body of …/configurationPolicies/{id}/setEnrollmentTimeDeviceMembershipTarget."""
+    return {
+        "enrollmentTimeDeviceMembershipTargets": [
+            {"targetType": "staticSecurityGroup", "targetId": group_id}
+        ]
+    }
+
+
+def target_statuses(answer: httpx.Response) -> tuple[bool, list[tuple[str, str | None]]]:
+    """(validationSucceeded, [(targetId, targetValidationErrorCode)]) of a 200 result."""
+    assert answer.status_code == 200, answer.text
+    result = answer.json()["value"]
+    statuses = result["enrollmentTimeDeviceMembershipTargetValidationStatuses"]
+    return result["validationSucceeded"], [
+        (s["targetId"], s["targetValidationErrorCode"]) for s in statuses
+    ]

@@ -105,7 +105,8 @@ def test_select_keeps_the_id_and_the_type_and_refuses_unknown_properties(tenant,
         {"$filter": "displayName eq 'User-driven Entra join'"},
         {"$filter": "startswith(displayName,'User')"},
         {"$orderby": "displayName"},
-        {"$expand": "assignments"},
+        {"$expand": "assignedDevices"},
+        {"$expand": "assignments($select=id)"},
     ],
 )
 def test_query_options_beyond_paging_and_select_get_intunes_error(tenant, beta, query) -> None:

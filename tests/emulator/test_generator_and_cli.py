@@ -73,6 +73,14 @@ def test_the_sample_tenant_loads_and_matches_its_recorded_command() -> None:
             "Lab test profile",
         ]
         assert len(emulator.enrollment_configurations()) == 7  # 4 defaults, 2 ESPs, a limit
+        policies = [(p["name"], p["technologies"]) for p in emulator.configuration_policies()]
+        assert policies == [
+            ("Device preparation - User-driven", "enrollment"),
+            ("Device preparation - User-driven", "mdm"),  # the decoy of the same name
+            ("macOS automated device enrollment", "enrollment"),
+        ]
+        names = {sp["displayName"] for sp in emulator.service_principals()}
+        assert names == {"Microsoft Graph", "Intune Provisioning Client"}
 
 
 def test_a_generated_tenant_has_the_intune_objects_the_app_meets(tenant: dict) -> None:  # type: ignore[type-arg]
@@ -110,6 +118,36 @@ def test_scenario_profiles_add_a_profile_and_an_esp_for_every_other_scenario() -
     assert more["devices"] == plain["devices"] and more["groups"] == plain["groups"]
     with Emulator(more) as emulator:
         assert len(emulator.autopilot_profiles()) == 5
+
+
+def test_generated_tenants_hold_the_policy_its_decoys_and_the_provisioning_client() -> None:
+    with Emulator(generate_tenant(30, 6, seed=9)) as emulator:
+        policies = emulator.configuration_policies()
+        clients = [
+            sp for sp in emulator.service_principals() if sp["appId"].startswith("f1346770-")
+        ]
+        same_name = [p for p in policies if p["name"] == "Device preparation - User-driven"]
+        graph = [
+            sp for sp in emulator.service_principals() if sp["displayName"] == "Microsoft Graph"
+        ]
+
+    assert sorted(p["technologies"] for p in same_name) == ["enrollment", "mdm"]
+    (dp,) = [p for p in same_name if p["technologies"] == "enrollment"]
+    assert dp["templateReference"]["templateId"] == "80d33118-b7b4-40d8-b15f-81be745e053f_1"
+    assert any(p["platforms"] == "macOS" for p in policies)
+    assert [c["displayName"] for c in clients] == ["Intune Provisioning Client"]
+    assert len(graph) == 1  # listing a service principal does not drop Microsoft Graph's
+    assert emulator.membership_target(dp["id"]) is None
+
+
+def test_a_generated_tenant_can_leave_the_provisioning_client_out() -> None:
+    with_client = generate_tenant(30, 6, seed=9)
+    without = generate_tenant(30, 6, seed=9, provisioning_client=False)
+
+    assert without["servicePrincipals"] == []
+    assert {k: v for k, v in with_client.items() if k != "servicePrincipals"} == {
+        k: v for k, v in without.items() if k != "servicePrincipals"
+    }
 
 
 @pytest.fixture
@@ -152,12 +190,20 @@ def test_serve_prints_its_base_url_and_serves_the_tenant(served: str) -> None:
     assert body["@odata.nextLink"].startswith(served)
 
 
-@pytest.mark.parametrize("scenario_profiles", [False, True])
-def test_generate_writes_a_tenant_to_stdout(scenario_profiles: bool) -> None:
+@pytest.mark.parametrize(
+    ("flag", "options"),
+    [
+        (None, {}),
+        ("--scenario-profiles", {"scenario_profiles": True}),
+        ("--no-provisioning-client", {"provisioning_client": False}),
+    ],
+)
+def test_generate_writes_a_tenant_to_stdout(flag: str | None, options: dict[str, bool]) -> None:
     command = [sys.executable, "-m", "graph_emulator", "generate"]
     command += ["--devices", "10", "--tags", "3", "--seed", "2"]
-    if scenario_profiles:
-        command.append("--scenario-profiles")
+    if flag:
+        command.append(flag)
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
-    expected = generate_tenant(10, 3, seed=2, scenario_profiles=scenario_profiles)
+    expected = generate_tenant(10, 3, seed=2, **options)
     assert json.loads(result.stdout) == expected
+    assert bool(expected["servicePrincipals"]) is options.get("provisioning_client", True)
