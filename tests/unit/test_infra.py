@@ -255,3 +255,45 @@ def test_the_readme_deploy_section_names_every_parameter_and_output():
     missing = [name for name in [*params(), *outputs] if name not in section]
 
     assert not missing, f"README's Deploy section does not mention {missing}"
+
+
+def hook(system: str) -> tuple[str, str]:
+    """(shell, run script) of azure.yaml's postprovision hook for ``posix`` or ``windows``."""
+    text = (ROOT / "azure.yaml").read_text(encoding="utf-8")
+    block = text[text.index(f"\n    {system}:\n") :]
+    block = block[: block.index("continueOnError")]
+    shell = re.search(r"\n      shell: (\w+)\n", block)
+    run = re.search(r"\n      run: (\|\n(?:        .*\n)+|.*\n)", block)
+    assert shell and run, f"azure.yaml has no complete {system} postprovision hook"
+    script = run.group(1)
+    if script.startswith("|"):
+        script = "\n".join(line[8:] for line in script.splitlines()[1:])
+    return shell.group(1), script
+
+
+def test_the_grant_hook_has_a_posix_and_a_windows_form_that_run_the_same_command():
+    commands = {}
+    for system, variable in (("posix", '"$AZURE_IDENTITY_PRINCIPAL_ID"'), ("windows", None)):
+        _, script = hook(system)
+        match = re.search(r" -m shared ([\w-]+) --identity (\S+)", script)
+        assert match, f"{system} hook runs no python -m shared command"
+        commands[system] = match.group(1)
+        if variable:
+            assert match.group(2) == variable
+        else:
+            assert match.group(2) == "$env:AZURE_IDENTITY_PRINCIPAL_ID"
+
+    assert commands == {"posix": "grant-permissions", "windows": "grant-permissions"}
+    assert hook("posix")[0] == "sh" and hook("windows")[0] == "pwsh"
+
+
+def test_the_windows_hook_needs_no_bash_or_make_and_falls_back_without_a_venv():
+    _, script = hook("windows")
+
+    assert "bash" not in script and "make " not in script
+    assert "'Scripts\\python.exe'" in script  # the project venv on Windows
+    order = [script.index(word) for word in ("$env:PYTHON", "Test-Path $venv", "python'", "'py'")]
+    assert order == sorted(order), "PYTHON, then the venv, then python, then py -3"
+    assert "@('-3')" in script
+    assert script.count("Write-Host") == 2  # each fallback says which interpreter it took
+    assert script.rstrip().endswith("exit $LASTEXITCODE")
