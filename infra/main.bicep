@@ -1,6 +1,7 @@
 // The Autopilot group manager in one resource group: a Python Function App (3.13 by default) on
-// the Flex Consumption plan, its storage account and queues, Application Insights, and one
-// user-assigned managed identity for everything it reaches (Graph, storage, Application Insights).
+// the Flex Consumption plan, its storage account and queues, Application Insights with three log
+// alerts, and one user-assigned managed identity for everything it reaches (Graph, storage,
+// Application Insights).
 //
 // No key or secret exists anywhere: the storage account refuses shared keys, every connection is
 // identity-based (AzureWebJobsStorage__*), Application Insights refuses ingestion without Entra
@@ -47,12 +48,23 @@ param pythonVersion string = '3.13'
 
 // --- what the app does (each one an app setting; defaults are the app's own) ---
 
+@description('RUN_MODE: plan (observe and plan, write nothing to Graph) or apply. A first deployment runs in plan mode.')
+@allowed(['plan', 'apply'])
+param runMode string = 'plan'
+
+@description('APPROVE_PLAN: the digest of a reviewed plan that may exceed MAX_NEW_GROUPS_PER_RUN (empty: none).')
+param approvePlan string = ''
+
 @description('RECONCILE_SCHEDULE: the timer\'s NCRONTAB schedule (six fields).')
 param reconcileSchedule string = '0 */15 * * * *'
 
 @description('DRIFT_POLICY: report, or repair, managed groups changed by hand.')
 @allowed(['report', 'repair'])
 param driftPolicy string = 'report'
+
+@description('DELETED_GROUP_POLICY: restore, or only report, a managed group someone deleted.')
+@allowed(['restore', 'report'])
+param deletedGroupPolicy string = 'restore'
 
 @description('SCENARIO_FILE: path of the scenario catalogue inside the deployed package (empty: the shipped shared/scenarios.json).')
 param scenarioFile string = ''
@@ -91,10 +103,10 @@ param graphMaxRetries int = 5
 @description('GRAPH_RETRY_DELAY_SECONDS: base backoff delay in seconds (0-60, may be fractional).')
 param graphRetryDelaySeconds string = '2'
 
-@description('Pause the timer (the reconcile) without stopping the app.')
+@description('Pause the timer (the reconcile) without stopping the app (azd: PAUSE_RECONCILE=true).')
 param pauseReconcile bool = false
 
-@description('Pause the queue function: requests wait in the queue (for up to 7 days, the queue\'s message lifetime).')
+@description('Pause the queue function: requests wait in the queue (for up to 7 days, the queue\'s message lifetime). azd: PAUSE_REQUESTS=true.')
 param pauseRequests bool = false
 
 // --- the ticketing system ---
@@ -104,6 +116,17 @@ param ticketingPrincipalId string = ''
 
 @allowed(['ServicePrincipal', 'User', 'Group'])
 param ticketingPrincipalType string = 'ServicePrincipal'
+
+// --- run reports and alerts ---
+
+@description('Object id of someone who may read the stored run reports (python -m shared report): Storage Blob Data Reader on the report container only. Empty: none.')
+param reportReaderPrincipalId string = ''
+
+@allowed(['User', 'Group', 'ServicePrincipal'])
+param reportReaderPrincipalType string = 'User'
+
+@description('Email address the alerts are sent to (empty: the alerts still fire and show in Azure Monitor, but nobody is mailed).')
+param alertEmail string = ''
 
 // --- scale ---
 
@@ -126,18 +149,32 @@ var names = {
   appInsights: !empty(appInsightsName) ? appInsightsName : 'appi-${environmentName}'
   logAnalytics: !empty(logAnalyticsName) ? logAnalyticsName : 'log-${environmentName}'
   plan: !empty(planName) ? planName : 'plan-${environmentName}'
+  actionGroup: 'ag-${environmentName}'
+  alertFailedRun: 'alert-${environmentName}-failed-run'
+  alertFailedAnswer: 'alert-${environmentName}-failed-answer'
+  alertPoisoned: 'alert-${environmentName}-poisoned'
 }
 var deploymentContainerName = 'app-package-${take(token, 7)}'
+var reportContainerName = 'autopilot-group-reports'
 var poisonQueueName = '${requestQueueName}-poison'
 var allTags = union(tags, { 'azd-env-name': environmentName })
 
 // Built-in role definition ids, from Microsoft's list of Azure built-in roles.
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageQueueDataMessageSender: 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
   storageQueueDataMessageProcessor: '8a0f0c08-91a1-4084-bc3d-661d67233fed'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+}
+
+// The three alerts' queries, in one place: tests/unit/test_infra.py reads them, and the app's log
+// lines begin with exactly these literals.
+var alertQueries = {
+  failedRun: 'union (traces | where message startswith "reconcile run failed" or message startswith "reconcile run unsafe"), (requests | where name == "reconcile_groups" and success == false)'
+  failedAnswer: 'traces | where message startswith "request answered: failed"'
+  poisoned: 'traces | where message startswith "request poisoned"'
 }
 
 // --- identity ---
@@ -148,7 +185,7 @@ resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' 
   tags: allTags
 }
 
-// --- storage: host state, deployment packages, the three queues; shared keys refused ---
+// --- storage: host state, deployment packages, the three queues, run reports; shared keys refused ---
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   // checkov:skip=CKV_AZURE_35:Network rules stay open: the app (Flex Consumption without VNet integration), the ticketing system and deployments reach the account over its public endpoint; every request is Entra-authenticated and shared keys are off. Deny needs VNet integration and private endpoints.
@@ -180,6 +217,13 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   properties: { publicAccess: 'None' }
 }
 
+// The app stores every timer run's report here (it creates the container too, if it is missing).
+resource reportContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: reportContainerName
+  properties: { publicAccess: 'None' }
+}
+
 resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
   parent: storage
   name: 'default'
@@ -201,10 +245,10 @@ resource poisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@202
 }
 
 // The app's identity on the account. Blob Data Owner: the host's blob leases (the timer's
-// singleton lock), the deployment package, and the app's assignment history and per-ESP locks
-// (container autopilot-groups). Queue Data Contributor: the queue trigger (read,
-// process), the output binding and the app's own write of a last-delivery answer (add), and the
-// host's creation of the poison queue; it includes the Reader, Message Processor and Message
+// singleton lock), the deployment package, the app's assignment history and per-ESP locks
+// (container autopilot-groups) and its run reports. Queue Data Contributor: the queue trigger
+// (read, process), the output binding and the app's own write of a last-delivery answer (add), and
+// the host's creation of the poison queue; it includes the Reader, Message Processor and Message
 // Sender roles the Functions documentation lists for a trigger and an output.
 resource appBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, identity.id, roles.storageBlobDataOwner)
@@ -248,7 +292,18 @@ resource ticketingProcessor 'Microsoft.Authorization/roleAssignments@2022-04-01'
   }
 }
 
-// --- monitoring: Entra-only ingestion ---
+// An admin who reads the run reports (python -m shared report): read on that container, nothing else.
+resource reportReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(reportReaderPrincipalId)) {
+  name: guid(reportContainer.id, reportReaderPrincipalId, roles.storageBlobDataReader)
+  scope: reportContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataReader)
+    principalId: reportReaderPrincipalId
+    principalType: reportReaderPrincipalType
+  }
+}
+
+// --- monitoring: Entra-only ingestion, three log alerts ---
 
 resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   name: names.logAnalytics
@@ -279,6 +334,125 @@ resource appMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
+  }
+}
+
+var adminEmailReceivers = [
+  {
+    name: 'admin'
+    emailAddress: alertEmail
+    useCommonAlertSchema: true
+  }
+]
+
+// Created with or without an email: without one the alerts still fire and show under Azure
+// Monitor > Alerts. The template owns the receivers: add one with ALERT_EMAIL, not in the portal.
+resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
+  name: names.actionGroup
+  location: 'Global'
+  tags: allTags
+  properties: {
+    groupShortName: take('apg-${environmentName}', 12)
+    enabled: true
+    emailReceivers: empty(alertEmail) ? [] : adminEmailReceivers
+  }
+}
+
+// Each alert fires when its query finds a line in the window; a run every 15 minutes is
+// evaluated every 15, a request's answer every 5 minutes. Events, not states: no auto-resolve.
+resource alertFailedRun 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: names.alertFailedRun
+  location: location
+  tags: allTags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'Autopilot groups: a timer run failed or was refused as unsafe'
+    description: 'A reconcile run failed or exceeded MAX_NEW_GROUPS_PER_RUN; its report names the groups and, if unsafe, the digest to approve.'
+    severity: 1
+    enabled: true
+    scopes: [appInsights.id]
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT15M'
+    autoMitigate: false
+    criteria: {
+      allOf: [
+        {
+          query: alertQueries.failedRun
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: { actionGroups: [actionGroup.id] }
+  }
+}
+
+resource alertFailedAnswer 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: names.alertFailedAnswer
+  location: location
+  tags: allTags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'Autopilot groups: a request was answered failed'
+    description: 'A ticketing request could not be carried out; the answer on the result queue says why.'
+    severity: 2
+    enabled: true
+    scopes: [appInsights.id]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT5M'
+    autoMitigate: false
+    criteria: {
+      allOf: [
+        {
+          query: alertQueries.failedAnswer
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: { actionGroups: [actionGroup.id] }
+  }
+}
+
+resource alertPoisoned 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: names.alertPoisoned
+  location: location
+  tags: allTags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'Autopilot groups: a request message moved to the poison queue'
+    description: 'A request message failed every delivery and now waits in the poison queue.'
+    severity: 2
+    enabled: true
+    scopes: [appInsights.id]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT5M'
+    autoMitigate: false
+    criteria: {
+      allOf: [
+        {
+          query: alertQueries.poisoned
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: { actionGroups: [actionGroup.id] }
   }
 }
 
@@ -365,8 +539,11 @@ var appSettings = {
   // The app's own settings (shared/settings.py).
   AZURE_CLIENT_ID: identity.properties.clientId
   GRAPH_BASE_URL: graphBaseUrl
+  RUN_MODE: runMode
+  APPROVE_PLAN: approvePlan
   RECONCILE_SCHEDULE: reconcileSchedule
   DRIFT_POLICY: driftPolicy
+  DELETED_GROUP_POLICY: deletedGroupPolicy
   MAX_NEW_GROUPS_PER_RUN: string(maxNewGroupsPerRun)
   PURCHASE_ORDER_GROUPS: purchaseOrderGroups
   ALL_DEVICES_GROUP: allDevicesGroup
@@ -398,6 +575,7 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     appQueueContributor
     appMetricsPublisher
     deploymentContainer
+    reportContainer
     requestQueue
     resultQueue
     poisonQueue
@@ -425,7 +603,14 @@ output AZURE_IDENTITY_NAME string = identity.name
 output AZURE_FUNCTION_APP_NAME string = functionApp.name
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.name
 output AZURE_QUEUE_SERVICE_URI string = storage.properties.primaryEndpoints.queue
+output AZURE_REPORT_CONTAINER_NAME string = reportContainer.name
 output AZURE_APP_INSIGHTS_NAME string = appInsights.name
+output AZURE_ACTION_GROUP_NAME string = actionGroup.name
+output AZURE_ALERT_RULE_NAMES array = [
+  alertFailedRun.name
+  alertFailedAnswer.name
+  alertPoisoned.name
+]
 output REQUEST_QUEUE_NAME string = requestQueue.name
 output RESULT_QUEUE_NAME string = resultQueue.name
 output POISON_QUEUE_NAME string = poisonQueue.name

@@ -90,3 +90,18 @@ def deployed(values: Mapping[str, Value]) -> set[str]:
         if not condition or decide.value(condition):
             created.add(name)
     return created
+
+
+def alert_queries() -> dict[str, str]:
+    """The alerts' queries by key, from the one ``var alertQueries = {...}`` object."""
+    return {key: literal(query) for key, query in object_var("alertQueries").items()}
+
+
+def startswith_literals(query: str) -> list[str]:
+    """The ``startswith "..."`` literals of a query, in order: the log text it matches on."""
+    return re.findall(r'startswith "([^"]*)"', query)
+
+
+def alert_literals() -> dict[str, list[str]]:
+    """Each alert query's key → the ``startswith`` literals it matches log lines on."""
+    return {key: startswith_literals(query) for key, query in alert_queries().items()}
