@@ -7,7 +7,7 @@
 - the pieces that must agree do: queues, roles, azure.yaml (and its hooks on both systems), the
   parameters file and its azd names, .funcignore and the README's deploy section;
 - the run reports' container and reader role, and the three alerts with their queries in one
-  variable.
+  variable (tests/unit/test_infra_network.py covers the private network).
 """
 
 from __future__ import annotations
@@ -280,7 +280,7 @@ def parameters_file() -> dict[str, str]:
     return {param: entry["value"] for param, entry in data["parameters"].items()}
 
 
-# One `azd env set NAME value` and `azd up` changes each (issue 18).
+# One `azd env set NAME value` and `azd up` changes each (issues 18 and 20).
 AZD_NAMES = {
     "RUN_MODE": "runMode",
     "APPROVE_PLAN": "approvePlan",
@@ -291,6 +291,9 @@ AZD_NAMES = {
     "PAUSE_REQUESTS": "pauseRequests",
     "ALERT_EMAIL": "alertEmail",
     "REPORT_READER_PRINCIPAL_ID": "reportReaderPrincipalId",
+    "VNET_ENABLED": "vnetEnabled",
+    "ALLOWED_IP_RANGES": "allowedIpRanges",
+    "EXISTING_VNET_ID": "existingVnetId",
 }
 
 
@@ -317,7 +320,7 @@ def test_bool_parameters_from_azd_default_to_words_azd_turns_into_bools():
     declared = params()
     bools = [param for param in parameters_file() if declared[param][0] == "bool"]
 
-    assert sorted(bools) == ["pauseReconcile", "pauseRequests"]
+    assert sorted(bools) == ["pauseReconcile", "pauseRequests", "vnetEnabled"]
     for param in bools:
         assert parameters_file()[param].endswith("=false}"), param
         assert declared[param][1] == "false", param

@@ -14,6 +14,7 @@ from tests.unit.bicep import INFRA, ROOT, bicep_text, resource_block
 from tools.check_infra import (
     Condition,
     Undecided,
+    declarations,
     problems,
     resolve_line,
     set_default,
@@ -128,9 +129,12 @@ def test_a_clean_scan_with_explained_skips_passes():
 # --- the variants the scan reads ---
 
 
-def test_the_scan_reads_the_template_as_written_when_no_parameter_is_set():
-    assert variants(INFRA) == {"as-written": {}}
-    assert variant(bicep_text(), "as-written", {}) == bicep_text()
+def test_the_scan_reads_the_template_both_ways():
+    assert variants(INFRA) == {
+        "vnet-off": {"vnetEnabled": False, "allowedIpRanges": ""},
+        "vnet-on": {"vnetEnabled": True, "allowedIpRanges": ""},
+    }
+    assert variant(bicep_text(), "none", {}) == bicep_text()  # no values, nothing changed
 
 
 def test_each_variant_skip_names_a_scanned_variant():
@@ -138,6 +142,29 @@ def test_each_variant_skip_names_a_scanned_variant():
 
     for resource, check, variant_name, _ in scoped_skips():
         assert variant_name is None or variant_name in scanned, (resource, check, variant_name)
+
+
+def test_the_network_checks_the_switch_closes_are_skipped_only_with_it_off():
+    """CKV_AZURE_35 (deny by default) and CKV_AZURE_59 (no public access) pass in the vnet-on
+    scan; with the switch off the account is open as it always was, and says so."""
+    storage_skips = {
+        check: variant_name
+        for resource, check, variant_name, _ in scoped_skips()
+        if resource == "storage"
+    }
+
+    assert storage_skips["CKV_AZURE_35"] == "vnet-off"
+    assert storage_skips["CKV_AZURE_59"] == "vnet-off"
+    assert storage_skips["CKV_AZURE_36"] == "vnet-on"  # no trusted-services bypass, on purpose
+
+
+def test_a_variant_makes_its_own_skips_real_and_leaves_the_others_inert():
+    on = variant(bicep_text(), "vnet-on", {"vnetEnabled": True})
+    storage = on[on.index("resource storage '") :]
+
+    assert "// checkov:skip=CKV_AZURE_36:" in storage
+    assert "// checkov:skip-in-vnet-off=CKV_AZURE_35:" in storage
+    assert "// checkov:skip=CKV_AZURE_35" not in on
 
 
 def decide(**params: bool | str) -> Condition:
@@ -185,3 +212,15 @@ def test_a_parameters_file_value_becomes_the_parameters_default():
     assert "param name string = 'it\\'s'\n" in set_default(text, "name", "it's")
     with pytest.raises(SystemExit, match="does not declare"):
         set_default(text, "missing", True)
+
+
+def test_the_templates_switch_conditions_are_ones_the_scan_can_decide():
+    defaults, variables = declarations(bicep_text())
+    conditions = Condition({**defaults, "vnetEnabled": True}, variables)
+
+    for name in ("createVnet", "createBlobDnsZone", "createQueueDnsZone", "storagePrivateOnly"):
+        assert conditions.value(name) is True, name
+    assert (
+        Condition({**defaults, "allowedIpRanges": "1.2.3.4"}, variables).value("storagePrivateOnly")
+        is False
+    )
