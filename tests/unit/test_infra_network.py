@@ -258,3 +258,34 @@ def test_the_scan_has_a_parameters_file_for_each_side_of_the_switch(variant: str
 
     assert data["parameters"]["vnetEnabled"]["value"] is enabled
     assert data["parameters"]["allowedIpRanges"]["value"] == ""
+
+
+def doc() -> str:
+    return (INFRA.parent / "docs" / "private-networking.md").read_text(encoding="utf-8")
+
+
+def test_every_command_in_the_networking_page_has_a_bash_and_a_powershell_form():
+    blocks = re.findall(r"^ *```(\w*)\n(.*?)^ *```$", doc(), re.MULTILINE | re.DOTALL)
+    shells = [shell for shell, _ in blocks]
+
+    assert shells and shells == ["bash", "powershell"] * (len(shells) // 2)
+    for (_, bash), (_, powershell) in zip(blocks[::2], blocks[1::2], strict=True):
+        commands = [line.split()[:3] for line in bash.splitlines() if line.strip()]
+        ps_commands = [line.split()[:3] for line in powershell.splitlines() if line.strip()]
+        assert len(commands) == len(ps_commands), bash  # the same steps, line for line
+
+
+def test_the_networking_page_names_the_traps_the_switch_and_what_was_not_tried():
+    page = doc()
+
+    for words in (
+        "Azure/azure-functions#2635",
+        "azure-functions-host#10620",
+        "MicrosoftDocs/azure-docs#97473",
+        "azd env set VNET_ENABLED true",
+        "vnetEnabled=true",
+        "allowedIpRanges",
+        "python -m shared doctor",
+        "Not verified",
+    ):
+        assert words in page, words
