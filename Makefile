@@ -112,7 +112,8 @@ skip-313:
 	@mkdir -p $(VENV313)
 	@echo "SKIPPED on request (PYTHON313=none): the Python 3.13 suite did not run, so Microsoft's library worker was not tested" | tee $(VENV313)/suite.log
 
-## scan: checkov over infra/ (offline); fails on any failed check, parsing error or bare skip
+## scan: checkov over infra/ (offline), once per infra/scan/*.parameters.json; fails on any failed
+## check, parsing error or bare skip in any of those scans (tools/check_infra.py)
 scan: $(CHECKOV_STAMP) setup
 	$(PY) tools/check_infra.py $(CHECKOV_VENV)/bin/checkov infra
 

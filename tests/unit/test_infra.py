@@ -4,8 +4,10 @@
   with the app's default as the parameter's default; every setting the template sets is read by
   the app or is one of a few host settings named below;
 - no storage key, SAS, connection secret or Graph secret exists anywhere in the templates;
-- the pieces that must agree do: queues, roles, azure.yaml, the parameters file, .funcignore and
-  the README's deploy section.
+- the pieces that must agree do: queues, roles, azure.yaml (and its hooks on both systems), the
+  parameters file and its azd names, .funcignore and the README's deploy section;
+- the run reports' container and reader role, and the three alerts with their queries in one
+  variable (tests/unit/test_infra_network.py covers the private network).
 """
 
 from __future__ import annotations
@@ -17,7 +19,19 @@ import re
 import pytest
 
 from shared.config.settings import SETTINGS, STORAGE_CONNECTION, Settings, _storage_connection
-from tests.unit.bicep import INFRA, ROOT, app_settings, bicep_text, literal, params
+from tests.unit.bicep import (
+    INFRA,
+    ROOT,
+    alert_literals,
+    alert_queries,
+    app_settings,
+    bicep_text,
+    literal,
+    params,
+    resource_block,
+    resources_of_type,
+    variant_text,
+)
 
 # Settings the template sets that the app's code does not read, and why.
 HOST_SETTINGS = {
@@ -174,6 +188,7 @@ def test_the_template_makes_the_request_result_and_poison_queues_the_app_uses():
 
 ROLES = {  # Microsoft's built-in role definition ids
     "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
+    "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": "Storage Blob Data Reader",
     "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor",
     "c6a89b2d-59bc-44d0-9896-0f6e12d7b80a": "Storage Queue Data Message Sender",
     "8a0f0c08-91a1-4084-bc3d-661d67233fed": "Storage Queue Data Message Processor",
@@ -196,6 +211,7 @@ def test_only_data_roles_are_assigned_never_owner_or_contributor_on_the_resource
             "monitoringMetricsPublisher",
             "storageQueueDataMessageSender",  # ticketing system, on the request queue only
             "storageQueueDataMessageProcessor",  # ticketing system, on the result queue only
+            "storageBlobDataReader",  # the report reader, on the report container only
         ]
     )
 
@@ -237,7 +253,8 @@ def test_the_parameters_file_names_only_declared_parameters_with_the_apps_defaul
         assert match, f"{param}: {entry['value']!r}"
         name, default = match.groups()
         if name in SETTINGS:
-            assert settings[name] == param, f"{name} is not the setting of {param}"
+            # An int parameter is set as its text: MAX_NEW_GROUPS_PER_RUN is string(maxNew...).
+            assert settings[name] in (param, f"string({param})"), f"{name} is not {param}'s"
             assert default == SETTINGS[name], f"{param}: {default!r} != {SETTINGS[name]!r}"
 
 
@@ -255,3 +272,176 @@ def test_the_readme_deploy_section_names_every_parameter_and_output():
     missing = [name for name in [*params(), *outputs] if name not in section]
 
     assert not missing, f"README's Deploy section does not mention {missing}"
+
+
+def parameters_file() -> dict[str, str]:
+    """Parameter → the azd expression main.parameters.json gives it."""
+    data = json.loads((INFRA / "main.parameters.json").read_text(encoding="utf-8"))
+    return {param: entry["value"] for param, entry in data["parameters"].items()}
+
+
+# One `azd env set NAME value` and `azd up` changes each (issues 18 and 20).
+AZD_NAMES = {
+    "RUN_MODE": "runMode",
+    "APPROVE_PLAN": "approvePlan",
+    "MAX_NEW_GROUPS_PER_RUN": "maxNewGroupsPerRun",
+    "DRIFT_POLICY": "driftPolicy",
+    "DELETED_GROUP_POLICY": "deletedGroupPolicy",
+    "PAUSE_RECONCILE": "pauseReconcile",
+    "PAUSE_REQUESTS": "pauseRequests",
+    "ALERT_EMAIL": "alertEmail",
+    "REPORT_READER_PRINCIPAL_ID": "reportReaderPrincipalId",
+    "VNET_ENABLED": "vnetEnabled",
+    "ALLOWED_IP_RANGES": "allowedIpRanges",
+    "EXISTING_VNET_ID": "existingVnetId",
+}
+
+
+@pytest.mark.parametrize(("azd_name", "param"), sorted(AZD_NAMES.items()))
+def test_an_azd_environment_value_sets_its_parameter(azd_name: str, param: str):
+    assert parameters_file()[param].startswith(f"${{{azd_name}=")
+
+
+def test_every_azd_default_in_the_parameters_file_is_the_templates_own_default():
+    """azd substitutes ${NAME=default}; that default must not drift from the parameter's."""
+    declared = params()
+    for param, expression in parameters_file().items():
+        match = re.fullmatch(r"\$\{\w+=(.*)\}", expression)
+        if not match or param == "pythonVersion":  # pythonVersion: its own test (infra_python)
+            continue
+        _, default = declared[param]
+        assert default is not None, f"{param} has no default in the template"
+        assert match.group(1) == literal(default), f"{param}: {match.group(1)!r} != {default}"
+
+
+def test_bool_parameters_from_azd_default_to_words_azd_turns_into_bools():
+    """azd reads a bool parameter's text with Go's strconv.ParseBool (azure-dev,
+    armParameterFileValue): 'true'/'false' work; a word it cannot read leaves the default."""
+    declared = params()
+    bools = [param for param in parameters_file() if declared[param][0] == "bool"]
+
+    assert sorted(bools) == ["pauseReconcile", "pauseRequests", "vnetEnabled"]
+    for param in bools:
+        assert parameters_file()[param].endswith("=false}"), param
+        assert declared[param][1] == "false", param
+
+
+def test_a_first_deployment_runs_in_plan_mode():
+    assert params()["runMode"] == ("string", "'plan'")
+    assert re.search(r"@allowed\(\['plan', 'apply'\]\)\nparam runMode ", bicep_text())
+    assert re.search(
+        r"@allowed\(\['restore', 'report'\]\)\nparam deletedGroupPolicy ", bicep_text()
+    )
+    assert app_settings()["RUN_MODE"] == "runMode"
+    assert app_settings()["APPROVE_PLAN"] == "approvePlan"
+    assert app_settings()["DELETED_GROUP_POLICY"] == "deletedGroupPolicy"
+    assert params()["approvePlan"] == ("string", "''")
+    assert params()["deletedGroupPolicy"] == ("string", "'restore'")
+
+
+def test_the_template_makes_the_report_container_and_can_give_one_reader_read_on_it_only():
+    container = resource_block("reportContainer")
+    reader = resource_block("reportReader")
+
+    assert "var reportContainerName = 'autopilot-group-reports'" in bicep_text()
+    assert "parent: blobService" in container and "publicAccess: 'None'" in container
+    assert "if (!empty(reportReaderPrincipalId))" in reader.splitlines()[0]
+    assert "scope: reportContainer" in reader
+    assert "roles.storageBlobDataReader" in reader
+    assert "principalType: reportReaderPrincipalType" in reader
+
+
+ALERT_RULES = ["alertFailedRun", "alertFailedAnswer", "alertPoisoned"]
+
+
+def test_there_are_three_alert_rules_on_application_insights_each_on_the_action_group():
+    assert resources_of_type("Microsoft.Insights/scheduledQueryRules") == ALERT_RULES
+    for rule in ALERT_RULES:
+        block = resource_block(rule)
+        assert "scopes: [appInsights.id]" in block, rule
+        assert "actions: { actionGroups: [actionGroup.id] }" in block, rule
+        assert re.search(r"evaluationFrequency: 'PT(5|15)M'", block), rule
+        assert re.search(r"severity: [0-4]\n", block), rule
+        assert "operator: 'GreaterThan'" in block and "threshold: 0" in block, rule
+
+
+def test_every_alert_rule_uses_its_own_query_from_the_one_alert_queries_variable():
+    used = [
+        re.search(r"query: alertQueries\.(\w+)\n", resource_block(rule)) for rule in ALERT_RULES
+    ]
+
+    assert all(used), "an alert rule's query is not one of alertQueries"
+    keys = [match.group(1) for match in used if match]
+    assert sorted(keys) == sorted(alert_queries())  # each query used, none twice
+    assert "query: '" not in bicep_text()  # no query written anywhere else
+
+
+def test_the_alert_queries_match_log_lines_on_the_literals_agreed_with_the_app():
+    """The app's log lines begin with exactly these texts (issue 18); the lead's test feeds the
+    app's real lines to these literals."""
+    assert alert_literals() == {
+        "failedRun": ["reconcile run failed", "reconcile run unsafe"],
+        "failedAnswer": ["request answered: failed"],
+        "poisoned": ["request poisoned"],
+    }
+    assert (
+        'requests | where name == "reconcile_groups" and success == false'
+        in (alert_queries()["failedRun"])
+    )
+    assert "reconcile_groups" in function_names()
+
+
+@pytest.mark.parametrize(("email", "receivers"), [("", "[]"), ("it@contoso.com", "adminEmail")])
+def test_the_action_group_mails_only_when_an_email_is_given(email: str, receivers: str):
+    group = resource_block("actionGroup", variant_text({"alertEmail": email}))
+
+    assert f"emailReceivers: {receivers}" in group
+    assert "enabled: true" in group
+
+
+def test_the_action_group_and_alert_names_are_outputs():
+    assert "output AZURE_ACTION_GROUP_NAME string = actionGroup.name" in bicep_text()
+    outputs = bicep_text()[bicep_text().index("output AZURE_ALERT_RULE_NAMES array") :]
+    assert [f"{rule}.name" for rule in ALERT_RULES] == re.findall(r"\b(alert\w+\.name)", outputs)
+
+
+def hook(system: str) -> tuple[str, str]:
+    """(shell, run script) of azure.yaml's postprovision hook for ``posix`` or ``windows``."""
+    text = (ROOT / "azure.yaml").read_text(encoding="utf-8")
+    block = text[text.index(f"\n    {system}:\n") :]
+    block = block[: block.index("continueOnError")]
+    shell = re.search(r"\n      shell: (\w+)\n", block)
+    run = re.search(r"\n      run: (\|\n(?:        .*\n)+|.*\n)", block)
+    assert shell and run, f"azure.yaml has no complete {system} postprovision hook"
+    script = run.group(1)
+    if script.startswith("|"):
+        script = "\n".join(line[8:] for line in script.splitlines()[1:])
+    return shell.group(1), script
+
+
+def test_the_grant_hook_has_a_posix_and_a_windows_form_that_run_the_same_command():
+    commands = {}
+    for system, variable in (("posix", '"$AZURE_IDENTITY_PRINCIPAL_ID"'), ("windows", None)):
+        _, script = hook(system)
+        match = re.search(r" -m shared ([\w-]+) --identity (\S+)", script)
+        assert match, f"{system} hook runs no python -m shared command"
+        commands[system] = match.group(1)
+        if variable:
+            assert match.group(2) == variable
+        else:
+            assert match.group(2) == "$env:AZURE_IDENTITY_PRINCIPAL_ID"
+
+    assert commands == {"posix": "grant-permissions", "windows": "grant-permissions"}
+    assert hook("posix")[0] == "sh" and hook("windows")[0] == "pwsh"
+
+
+def test_the_windows_hook_needs_no_bash_or_make_and_falls_back_without_a_venv():
+    _, script = hook("windows")
+
+    assert "bash" not in script and "make " not in script
+    assert "'Scripts\\python.exe'" in script  # the project venv on Windows
+    order = [script.index(word) for word in ("$env:PYTHON", "Test-Path $venv", "python'", "'py'")]
+    assert order == sorted(order), "PYTHON, then the venv, then python, then py -3"
+    assert "@('-3')" in script
+    assert script.count("Write-Host") == 2  # each fallback says which interpreter it took
+    assert script.rstrip().endswith("exit $LASTEXITCODE")
