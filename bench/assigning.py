@@ -58,6 +58,7 @@ def snapshot(emu: EmulatorProcess) -> IntuneSnapshot:
         esp_assignments={
             configurations[e]["id"]: targets(configurations[e]) for _, e in TARGETS.values()
         },
+        profile_sizes=tuple(len(p["assignments"]) for p in intune["profiles"]),
     )
 
 

@@ -41,10 +41,11 @@ class LowerBound:
     group_pages: int  # the pages of the one query, or of the two basic ones together
     writes: int
     refused: int = 0  # the combined query a stricter Graph answered 400, once per process
+    recycle_bin: int = 0  # a run that creates groups first reads the app's deleted ones
 
     @property
     def total(self) -> int:
-        return self.device_pages + self.refused + self.group_pages + self.writes
+        return self.device_pages + self.refused + self.group_pages + self.recycle_bin + self.writes
 
     def to_dict(self) -> dict[str, int]:
         return {**asdict(self), "total": self.total}
@@ -78,6 +79,12 @@ def group_pages(groups: list[dict[str, Any]], query: str = COMBINED) -> int:
     return pages(dynamic, GROUP_MAX_TOP) + pages(nicknamed, GROUP_MAX_TOP)
 
 
+def groups_created(before: Iterable[dict[str, Any]], after: Iterable[dict[str, Any]]) -> int:
+    """Groups that exist after and did not before."""
+    old = {g["id"] for g in before}
+    return sum(1 for g in after if g["id"] not in old)
+
+
 def groups_written(before: Iterable[dict[str, Any]], after: Iterable[dict[str, Any]]) -> int:
     """Groups created, changed or deleted between two snapshots of a tenant."""
     old = {g["id"]: tuple(repr(g.get(k)) for k in WRITABLE) for g in before}
@@ -100,6 +107,7 @@ def lower_bound(
         group_pages=group_pages(before, query),
         writes=groups_written(before, after),
         refused=1 if query == REFUSED else 0,
+        recycle_bin=1 if groups_created(before, after) else 0,
     )
 
 
@@ -112,10 +120,12 @@ INTUNE_PAGE = 100  # the emulator's page of profiles, configurations and assignm
 class AssignmentBound:
     """The fewest requests the assignments add to a reconcile:
 
-    the profile list and the enrollment-configuration list; one read of each named profile's and
-    ESP's assignments; one POST per group put on a profile; and for each ESP whose list changes,
-    its ``assign`` with the read-back the write is checked by and the read under its lock (the
-    list must be read again once the lock is held: another writer may have changed it).
+    the profile list, with every profile's assignments expanded in it, and the
+    enrollment-configuration list; one read of each named ESP's assignments; one POST per group
+    put on a profile; and for each ESP whose list changes, its ``assign`` with the read-back the
+    write is checked by and the read under its lock (the list must be read again once the lock is
+    held: another writer may have changed it). Where Graph refuses the expansion (the strict
+    profile), the refused list, the plain list and one read of every profile's assignments.
     """
 
     lists: int
@@ -140,14 +150,16 @@ class IntuneSnapshot:
     configurations: int
     profile_assignments: dict[str, frozenset[str]]  # named profile id -> targets
     esp_assignments: dict[str, frozenset[str]]  # named ESP id -> targets
+    profile_sizes: tuple[int, ...] = ()  # every profile's number of assignments
 
 
-def assignment_bound(before: IntuneSnapshot, after: IntuneSnapshot) -> AssignmentBound:
-    reads = sum(
-        pages(len(targets), INTUNE_PAGE)
-        for named in (before.profile_assignments, before.esp_assignments)
-        for targets in named.values()
-    )
+def assignment_bound(
+    before: IntuneSnapshot, after: IntuneSnapshot, *, one_by_one: bool = False
+) -> AssignmentBound:
+    """``one_by_one``: Graph refused ``$expand`` on the profile list (the strict profile)."""
+    reads = sum(pages(len(targets), INTUNE_PAGE) for targets in before.esp_assignments.values())
+    if one_by_one:
+        reads += sum(pages(size, INTUNE_PAGE) for size in before.profile_sizes)
     posts = sum(
         len(after.profile_assignments[p] - targets)
         for p, targets in before.profile_assignments.items()
@@ -155,8 +167,11 @@ def assignment_bound(before: IntuneSnapshot, after: IntuneSnapshot) -> Assignmen
     changes = sum(
         after.esp_assignments[e] != targets for e, targets in before.esp_assignments.items()
     )
+    refused = 1 if one_by_one else 0
     return AssignmentBound(
-        lists=pages(before.profiles, INTUNE_PAGE) + pages(before.configurations, INTUNE_PAGE),
+        lists=refused
+        + pages(before.profiles, INTUNE_PAGE)
+        + pages(before.configurations, INTUNE_PAGE),
         reads=reads,
         posts=posts,
         esp_changes=changes,

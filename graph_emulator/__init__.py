@@ -11,7 +11,7 @@ fixed latency, app-only and delegated tokens, and a strict profile. See README.m
 from graph_emulator.clock import ManualClock
 from graph_emulator.emulator import Emulator
 from graph_emulator.enrollment_configurations import RemovedAssignment
-from graph_emulator.faults import KINDS as FAULT_KINDS
+from graph_emulator.faults import RANDOM_KINDS as FAULT_KINDS
 from graph_emulator.generator import generate_tenant
 from graph_emulator.rules import RuleSyntaxError, comparisons, parse_rule
 from graph_emulator.service import RequestRecord

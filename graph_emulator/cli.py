@@ -12,7 +12,7 @@ from types import FrameType
 
 from graph_emulator import bench
 from graph_emulator.emulator import Emulator
-from graph_emulator.faults import KINDS
+from graph_emulator.faults import RANDOM_KINDS as KINDS
 from graph_emulator.generator import generate_tenant
 
 

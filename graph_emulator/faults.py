@@ -11,6 +11,9 @@ is carried out by the server (see ``server.py``):
 * ``drop-after-commit``: a write is committed, then the connection is closed unanswered.
   On a read it behaves as ``drop``.
 * ``latency``: the request is held ``seconds`` before it is processed normally.
+* ``hold`` (scripted with ``Faults.hold``): the request is held until the test releases it, then
+  its connection is closed unanswered, before processing: a write that never reached Graph,
+  whatever happened to the client meanwhile (a test kills it while it waits).
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate
 
-KINDS = ("429", "503", "504-after-commit", "drop", "drop-after-commit", "latency")
+KINDS = ("429", "503", "504-after-commit", "drop", "drop-after-commit", "latency", "hold")
+# The kinds a rate may draw from: a hold waits for a test to release it.
+RANDOM_KINDS = tuple(kind for kind in KINDS if kind != "hold")
 RETRY_AFTER_FORMS = ("seconds", "fractional", "http-date")
 # Small values so tests that let the SDK retry stay fast.
 _FORM_DEFAULTS = {"seconds": "1", "fractional": "0.25"}
@@ -38,6 +43,24 @@ class Fault:
     kind: str
     retry_after: str | None = None
     seconds: float = 0.0
+    gate: Hold | None = None  # ``hold``: where the request waits
+
+
+class Hold:
+    """A request held by the emulator: ``arrived`` is set when it comes, and it waits until
+    ``release()`` (or ``timeout`` seconds), then is dropped unprocessed."""
+
+    def __init__(self, timeout: float = 120.0) -> None:
+        self.arrived = threading.Event()
+        self._released = threading.Event()
+        self.timeout = timeout
+
+    def wait(self) -> None:
+        self.arrived.set()
+        self._released.wait(self.timeout)
+
+    def release(self) -> None:
+        self._released.set()
 
 
 @dataclass
@@ -48,6 +71,7 @@ class _Script:
     remaining: int
     retry_after: str | None
     seconds: float
+    gate: Hold | None = None
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method:
@@ -107,10 +131,20 @@ class Faults:
         a form name ("seconds", "fractional", "http-date") or "none".
         """
         _check_kind(kind)
+        if kind == "hold":
+            raise ValueError("a hold is scripted with Faults.hold(...)")
         if kind == "latency" and seconds <= 0:
             raise ValueError("a latency fault needs seconds=...")
         with self._lock:
             self._scripts.append(_Script(kind, method, path, count, retry_after, seconds))
+
+    def hold(self, *, method: str | None = None, path: str | re.Pattern[str] | None = None) -> Hold:
+        """Hold the next request matching ``method`` and ``path`` until released; then drop it
+        unprocessed. Returns the ``Hold`` to wait on and release."""
+        gate = Hold()
+        with self._lock:
+            self._scripts.append(_Script("hold", method, path, 1, None, 0.0, gate))
+        return gate
 
     def set_rate(
         self,
@@ -124,6 +158,8 @@ class Faults:
         kinds = tuple(kinds)
         for kind in kinds:
             _check_kind(kind)
+            if kind == "hold":
+                raise ValueError("a hold waits for a test to release it: script it with hold()")
         if not 0.0 <= rate <= 1.0:
             raise ValueError("rate must be between 0 and 1")
         if rate > 0 and not kinds:
@@ -172,7 +208,7 @@ class Faults:
                 if script.remaining == 0:
                     self._scripts.remove(script)
                 retry_after = resolve_retry_after(script.kind, script.retry_after)
-                return Fault(script.kind, retry_after, script.seconds)
+                return Fault(script.kind, retry_after, script.seconds, script.gate)
         return None
 
     def _from_rate(self) -> Fault | None:

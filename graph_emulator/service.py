@@ -138,6 +138,8 @@ class GraphService:
         )
         if delay > 0:
             self._sleep(delay)  # in this connection's own thread: other requests go on
+        if fault is not None and fault.gate is not None:
+            fault.gate.wait()  # a held request: then dropped, as "drop" is
         response = self._respond(
             method, path, raw_path, raw_query, headers, body, host, request_id, fault
         )
@@ -170,7 +172,7 @@ class GraphService:
         client_id = headers.get("client-request-id")
         kind = fault.kind if fault else None
         is_write = method in _WRITES
-        if kind in ("drop",) or (kind == "drop-after-commit" and not is_write):
+        if kind in ("drop", "hold") or (kind == "drop-after-commit" and not is_write):
             return None
         if kind in ("429", "503") or (kind == "504-after-commit" and not is_write):
             assert fault is not None

@@ -150,6 +150,7 @@ DRIFTS = [
 # --- a request's plan entry, and what its write did --------------------------------------------
 
 REPORT, REPAIR = Wanted(CATALOGUE), Wanted(CATALOGUE, drift_policy="repair")
+REPORT_DELETED = Wanted(CATALOGUE, deleted_group_policy="report")
 TAG = "SALES-UD"
 RULE = build_rule(Kind.TAG, TAG)
 CREATED = GroupSnapshot("new-id", "Autopilot - User-driven - SALES-UD", unique_name(Kind.TAG, TAG))
@@ -161,18 +162,25 @@ def request_entry(
     tag: str = TAG,
     scenario: str = "user-driven",
     wanted: Wanted = REPORT,
+    deleted: tuple[GroupSnapshot, ...] = (),
 ) -> PlanEntry:
-    """The plan entry of a request for ``tag`` in ``scenario``, given the groups observed."""
+    """The plan entry of a request for ``tag`` in ``scenario``, given the groups observed (and
+    the app's groups in the recycle bin)."""
     target = WantedGroup(Kind.TAG, tag, scenario=scenario)
-    [entry] = plan_values([target], groups, wanted).entries
+    [entry] = plan_values([target], groups, wanted, deleted=deleted).entries
     return entry
+
+
+def in_the_bin(group: GroupSnapshot, when: str = "2026-12-01T09:00:00Z") -> GroupSnapshot:
+    """A group as the directory's deleted items show it."""
+    return replace(group, deleted=when)
 
 
 def settle(entry: PlanEntry, done: Done | None) -> PlanEntry:
     """The entry as its write left it (``None``: it wrote nothing)."""
     if done is None:
         return entry
-    group = CREATED if done is Done.CREATED else None
+    group = CREATED if done is Done.CREATED else entry.group if done is Done.RESTORED else None
     return replace(entry, outcome=Outcome(done, group=group))
 
 
@@ -194,6 +202,20 @@ REQUEST_TABLE = [
         lambda: request_entry([managed(Kind.TAG, TAG, state="Paused")], wanted=REPAIR),
         Done.REPAIRED,
         "updated",
+    ),
+    (
+        "restore",
+        lambda: request_entry([], deleted=(in_the_bin(managed(Kind.TAG, TAG)),)),
+        Done.RESTORED,
+        "updated",
+    ),
+    (
+        "deleted, reported",
+        lambda: request_entry(
+            [], deleted=(in_the_bin(managed(Kind.TAG, TAG)),), wanted=REPORT_DELETED
+        ),
+        None,
+        "failed",
     ),
     ("create", lambda: request_entry([]), Done.CREATED, "created"),
     ("create, key already taken", lambda: request_entry([]), Done.EXISTS, "exists"),

@@ -18,7 +18,6 @@ import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from azure.core.credentials import TokenCredential
 
@@ -44,8 +43,9 @@ from shared.core.preflight import SETTINGS_CHECK, Check, Checklist
 from shared.graph.client import default_credential, graph_token
 from shared.graph.gateway import GraphGateway
 from shared.graph.intune import group_ids
-from shared.shell.memory import GroupQuery
+from shared.shell.memory import QueryForms
 from shared.shell.observe import observe_groups
+from shared.shell.observe_intune import read_profiles
 
 CHECK_TIMEOUT = 15.0  # seconds per check
 GRAPH_RETRIES = 1  # per Graph request (the app's own setting may wait minutes in all)
@@ -75,7 +75,7 @@ async def _devices(gateway: GraphGateway) -> str:
 
 
 async def _groups(gateway: GraphGateway) -> str:
-    query = GroupQuery()
+    query = QueryForms()
     await observe_groups(gateway, query, first_page=True)
     if query.split:
         return (
@@ -96,14 +96,15 @@ class DoctorSurprise(AppError):
 
 def _targets(kind: AssignmentKind, names: set[str]) -> Callable[[GraphGateway], Awaitable[str]]:
     """The list of one kind of target, each name the catalogue gives resolved against it, and
-    each resolved one's assignments read, as a run does."""
+    its assignments read, as a run does (every profile's, with the list's ``$expand``)."""
 
     async def probe(gateway: GraphGateway) -> str:
-        read: Callable[[str], Awaitable[list[dict[str, Any]]]]
+        forms = QueryForms()
         if kind is AssignmentKind.PROFILE:
-            listed, read = await gateway.autopilot_profiles(), gateway.profile_assignments
+            profiles = await read_profiles(gateway, forms)
+            listed, groups_of = [p for p, _ in profiles], {p.id: g for p, g in profiles}
         else:
-            listed, read = await gateway.enrollment_status_pages(), gateway.esp_assignments
+            listed, groups_of = await gateway.enrollment_status_pages(), {}
         found = []
         for name in sorted(names):
             target = resolve(kind, name, listed)
@@ -113,9 +114,19 @@ def _targets(kind: AssignmentKind, names: set[str]) -> Callable[[GraphGateway], 
                     "name it by its id or its exact display name in the scenario catalogue "
                     "(SCENARIO_FILE); until then that scenario's assignments are skipped",
                 )
-            groups = len(group_ids(await read(target.id)))
-            found.append(f"{target.display_name!r} ({target.id}, {groups} groups)")
-        return f"{len(listed)} listed; the catalogue's resolve: {', '.join(found)}"
+            if target.id not in groups_of:
+                groups_of[target.id] = group_ids(await gateway.esp_assignments(target.id))
+            found.append(
+                f"{target.display_name!r} ({target.id}, {len(groups_of[target.id])} groups)"
+            )
+        how = ""
+        if kind is AssignmentKind.PROFILE:
+            how = (
+                "; Graph refused $expand=assignments, so each profile is read on its own"
+                if forms.profiles_one_by_one
+                else ", with every profile's assignments in one read"
+            )
+        return f"{len(listed)} listed{how}; the catalogue's resolve: {', '.join(found)}"
 
     return probe
 

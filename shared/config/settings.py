@@ -33,6 +33,7 @@ SETTINGS: dict[str, str] = {
     "GRAPH_BASE_URL": DEFAULT_GRAPH_BASE_URL,
     "RECONCILE_SCHEDULE": DEFAULT_SCHEDULE,
     "DRIFT_POLICY": "report",
+    "DELETED_GROUP_POLICY": "restore",
     "MAX_NEW_GROUPS_PER_RUN": "25",
     "PURCHASE_ORDER_GROUPS": "false",
     "ALL_DEVICES_GROUP": "true",
@@ -86,6 +87,7 @@ class Settings:
     graph_base_url: str
     reconcile_schedule: str
     drift_policy: str
+    deleted_group_policy: str
     max_new_groups_per_run: int
     purchase_order_groups: bool
     all_devices_group: bool
@@ -114,6 +116,7 @@ class Settings:
             purchase_order_groups=self.purchase_order_groups,
             drift_policy=self.drift_policy,
             max_new_groups=self.max_new_groups_per_run,
+            deleted_group_policy=self.deleted_group_policy,
         )
 
     @classmethod
@@ -140,6 +143,7 @@ class Settings:
             graph_base_url=graph_base_url,
             reconcile_schedule=reader.schedule("RECONCILE_SCHEDULE"),
             drift_policy=reader.choice("DRIFT_POLICY", ("report", "repair")),
+            deleted_group_policy=reader.choice("DELETED_GROUP_POLICY", ("restore", "report")),
             max_new_groups_per_run=int(reader.number("MAX_NEW_GROUPS_PER_RUN", 0, 15000)),
             purchase_order_groups=reader.flag("PURCHASE_ORDER_GROUPS"),
             all_devices_group=reader.flag("ALL_DEVICES_GROUP"),

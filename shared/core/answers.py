@@ -12,6 +12,9 @@ outcome has exactly one status:
     unchanged                         -           exists     the group
     drift (DRIFT_POLICY=report)       -           exists     each difference, as a warning
     repair                            repaired    updated    each difference put back
+    restore (in the recycle bin)      restored    updated    that it was deleted and is back
+    deleted (DELETED_GROUP_POLICY=    -           failed     the group, and how to restore it
+             report)
     create                            created     created    the group Graph returned
     create                            exists      exists     Graph kept it (204) but shows it not
 
@@ -76,6 +79,11 @@ def answer_for(entry: PlanEntry, *, value_field: str) -> Answer:
         repaired = replace(group, membership_rule=entry.spec.membership_rule, processing_state="On")
         warnings = [f"repaired: {problem}" for problem in entry.problems]
         return Answer("updated", group_view(repaired), warnings=warnings)
+    if action is Action.DELETED:
+        return Answer("failed", group_view(group), errors=[FieldError(None, entry.reason)])
+    if action is Action.RESTORE and done is Done.RESTORED:
+        restored = entry.outcome.group if entry.outcome and entry.outcome.group else group
+        return Answer("updated", group_view(restored), warnings=[f"restored: {entry.reason}"])
     if action is Action.CREATE and done is Done.CREATED:
         created = entry.outcome.group if entry.outcome else None
         return Answer("created", group_view(created, entry.spec))

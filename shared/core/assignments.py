@@ -35,7 +35,14 @@ KIND_NAMES = {
     AssignmentKind.ESP: "Enrollment Status Page",
 }
 # The group entries whose group exists, or will once applied, and so can be assigned.
-_ASSIGNABLE = (Action.CREATE, Action.ADOPT, Action.UNCHANGED, Action.DRIFT, Action.REPAIR)
+_ASSIGNABLE = (
+    Action.CREATE,
+    Action.ADOPT,
+    Action.UNCHANGED,
+    Action.DRIFT,
+    Action.REPAIR,
+    Action.RESTORE,
+)
 
 
 def resolve(kind: AssignmentKind, name: str, objects: Iterable[IntuneObject]) -> IntuneObject | str:

@@ -71,14 +71,22 @@ def drift_of(group: GroupSnapshot, spec: GroupSpec) -> list[str]:
 class GroupIndex:
     """The tenant's groups indexed by what they are to this app.
 
-    Managed groups are found by their uniqueName. Hand-made groups are found by what their rule
-    targets, read by the tolerant parser, so that a group an admin made for a tag in any spelling
-    is that tag's group.
+    Managed groups are found by their uniqueName, and so are the managed groups someone deleted
+    that still sit in the recycle bin. Hand-made groups are found by what their rule targets, read
+    by the tolerant parser, so that a group an admin made for a tag in any spelling is that tag's
+    group.
     """
 
-    def __init__(self, groups: Iterable[GroupSnapshot]) -> None:
+    def __init__(
+        self, groups: Iterable[GroupSnapshot], deleted: Iterable[GroupSnapshot] = ()
+    ) -> None:
         self.managed: dict[str, GroupSnapshot] = {}
         self.handmade: dict[tuple[Kind, str], list[GroupSnapshot]] = {}
+        # Managed groups in the directory's recycle bin, by key: the latest deletion of each.
+        self.deleted: dict[str, GroupSnapshot] = {}
+        for gone in sorted(deleted, key=lambda g: g.deleted or ""):
+            if is_managed_key(gone.unique_name):
+                self.deleted[str(gone.unique_name)] = gone
         for group in groups:
             if is_managed_key(group.unique_name):
                 self.managed[str(group.unique_name)] = group

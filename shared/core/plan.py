@@ -23,6 +23,8 @@ class Action(StrEnum):
     DRIFT = "drift"  # drift found, reported only (DRIFT_POLICY=report)
     UNCHANGED = "unchanged"
     CONFLICT = "conflict"  # asked for under one scenario, its group belongs to another
+    RESTORE = "restore"  # its group is in the recycle bin: restored (DELETED_GROUP_POLICY)
+    DELETED = "deleted"  # its group is in the recycle bin: reported, nothing created
     SKIP = "skip"
 
 
@@ -45,7 +47,7 @@ class AssignAction(StrEnum):
 
 
 # What counts as a write: the entries applying a plan sends to Graph.
-WRITES = (Action.CREATE, Action.REPAIR)
+WRITES = (Action.CREATE, Action.REPAIR, Action.RESTORE)
 ASSIGN_WRITES = (AssignAction.ASSIGN, AssignAction.REPAIR)
 
 
@@ -55,6 +57,7 @@ class Done(StrEnum):
     CREATED = "created"  # the upsert made the group (201)
     EXISTS = "exists"  # the upsert found the key taken (204): an overlapping run or a replay
     REPAIRED = "repaired"
+    RESTORED = "restored"  # back from the recycle bin with its id, rule and assignments
     ASSIGNED = "assigned"
     ALREADY = "already assigned"  # the group was on the target before the write
     DEFERRED = "deferred"  # the group's id is not known yet: a later run writes it

@@ -35,10 +35,11 @@ def plan(
     groups: Iterable[GroupSnapshot],
     wanted: Wanted,
     intune: IntuneView | None = None,
+    deleted: Iterable[GroupSnapshot] = (),
 ) -> Plan:
     """Decide, for every wanted group and every managed group, what to do."""
     targets = wanted_groups(inventory, wanted)
-    return plan_values(targets, groups, wanted, inventory=inventory, intune=intune)
+    return plan_values(targets, groups, wanted, inventory=inventory, intune=intune, deleted=deleted)
 
 
 def plan_values(
@@ -48,11 +49,13 @@ def plan_values(
     *,
     inventory: Inventory | None = None,
     intune: IntuneView | None = None,
+    deleted: Iterable[GroupSnapshot] = (),
 ) -> Plan:
     """Decide for each target; with the ``inventory`` of a whole tenant, also report the managed
     groups no target accounts for (kept, never deleted); with what ``intune`` showed, also the
-    profile and ESP assignments of each group whose scenario names them."""
-    index = GroupIndex(groups)
+    profile and ESP assignments of each group whose scenario names them. ``deleted``: the
+    managed groups the directory's recycle bin holds (read when a group is to be created)."""
+    index = GroupIndex(groups, deleted)
     entries = [_entry_for(target, index, wanted) for target in targets]
     if inventory is not None:
         wanted_keys = {entry.unique_name for entry in entries}
@@ -119,6 +122,9 @@ def _entry_for(target: WantedGroup, index: GroupIndex, wanted: Wanted) -> PlanEn
     managed = index.managed.get(spec.unique_name)
     if managed is not None:
         return _managed_entry(managed, create, wanted, binding=target.scenario is not None)
+    gone = index.deleted.get(spec.unique_name)
+    if gone is not None:
+        return _deleted_entry(gone, create, wanted)
     adoptable = index.adoptable(kind, value)
     if not adoptable:
         return create
@@ -163,6 +169,25 @@ def _managed_entry(
         reason=f"{reason} (DRIFT_POLICY=report)",
         problems=tuple(drift),
     )
+
+
+def _deleted_entry(gone: GroupSnapshot, create: PlanEntry, wanted: Wanted) -> PlanEntry:
+    """The value's own group is in the recycle bin: restored, or reported; never a second one."""
+    found = replace(create, display_name=gone.display_name, group_id=gone.id, group=gone)
+    what = f"its group {gone.display_name!r} was deleted on {gone.deleted or 'an unknown date'}"
+    if wanted.deleted_group_policy == "restore":
+        reason = (
+            f"{what} and is in the directory's recycle bin: restored with its id, rule and "
+            "assignments (DELETED_GROUP_POLICY=restore)"
+        )
+        return replace(found, action=Action.RESTORE, reason=reason)
+    reason = (
+        f"{what} and is in the directory's recycle bin; no second group is made beside it. "
+        "Restore it (Entra admin center: Groups, Deleted groups, or POST "
+        f"/directory/deletedItems/{gone.id}/restore), or delete it permanently for the next run "
+        "to make a new one (DELETED_GROUP_POLICY=report)"
+    )
+    return replace(found, action=Action.DELETED, reason=reason)
 
 
 def _orphans(

@@ -23,6 +23,7 @@ DONE: dict[Done, str] = {
     Done.CREATED: "created",
     Done.EXISTS: "exists",
     Done.REPAIRED: "repaired",
+    Done.RESTORED: "restored",
     Done.ASSIGNED: "assigned",
     Done.ALREADY: "already assigned",
     Done.DEFERRED: "deferred: {note}",
@@ -44,9 +45,11 @@ GROUP_STATIC: dict[Action, str] = {
     Action.UNCHANGED: "unchanged",
     Action.DRIFT: "drift reported",
     Action.CONFLICT: "conflict reported",
+    Action.DELETED: "deletion reported",
     Action.SKIP: "skipped",
     Action.CREATE: "pending",
     Action.REPAIR: "pending",
+    Action.RESTORE: "pending",
 }
 ASSIGNMENT_STATIC: dict[AssignAction, str] = {
     AssignAction.ASSIGN: "pending",

@@ -64,6 +64,29 @@ class IntuneCalls(GraphSession):
             found.extend(IntuneObject(str(p["id"]), str(p.get("displayName") or "")) for p in page)
         return found
 
+    async def profiles_with_assignments(
+        self,
+    ) -> list[tuple[IntuneObject, list[dict[str, Any]]]]:
+        """Every profile with its assignment targets, in one paged read (``$expand``).
+
+        A group on two profiles gets the oldest, so a conflict is judged against every profile,
+        not only the ones the catalogue names (docs/graph-contract.md, row 38). Graph's 400 to the
+        expansion is raised for the caller to fall back to one read per profile.
+        """
+        url = self._url(f"{PROFILES}?$select=id,displayName&$expand=assignments", beta=True)
+        operation = "list Autopilot profiles with their assignments"
+        found: list[tuple[IntuneObject, list[dict[str, Any]]]] = []
+        async for page in self._list(url, operation, self.intune_permission):
+            for item in page:
+                profile = IntuneObject(str(item["id"]), str(item.get("displayName") or ""))
+                targets = [a.get("target") or {} for a in item.get("assignments") or []]
+                more = item.get("assignments@odata.nextLink")
+                if more:  # an expansion Graph pages on its own: read the rest of it
+                    async for rest in self._list(str(more), operation, self.intune_permission):
+                        targets.extend(a.get("target") or {} for a in rest)
+                found.append((profile, targets))
+        return found
+
     async def profile_assignments(self, profile_id: str) -> list[dict[str, Any]]:
         """The profile's assignment targets."""
         url = self._url(f"{PROFILES}/{quote(profile_id)}/assignments", beta=True)

@@ -58,6 +58,11 @@ async def apply_groups(
 
 async def _write(entry: PlanEntry, graph: GraphGateway) -> Outcome:
     assert entry.spec is not None
+    if entry.action is Action.RESTORE:
+        assert entry.group_id is not None
+        restored = await graph.restore_group(entry.group_id)
+        log.info("apply: restored %s (%s) from deleted items", entry.unique_name, entry.group_id)
+        return Outcome(Done.RESTORED, group=restored)
     if entry.action is Action.CREATE:
         result = await graph.upsert_group(entry.spec)
         log.info(

@@ -18,7 +18,7 @@ from shared.config.hostconfig import QueueHostSettings, load_queue_settings
 from shared.config.settings import Settings
 from shared.core.errors import AppError
 from shared.graph.gateway import GraphGateway
-from shared.shell.memory import GroupQuery, HandmadeGroups, RecentlyCreated
+from shared.shell.memory import HandmadeGroups, QueryForms, RecentlyCreated
 from shared.shell.reconcile import run_reconcile
 from shared.shell.report import Report
 from shared.shell.request_handler import Delivery, RequestContext, handle_message
@@ -51,7 +51,7 @@ class Runtime:
         self.last_report: Report | None = None  # the latest timer run's, for local tooling
         self.ledger = ledger_for(settings)  # the assignments' lock and history, when needed
         # What Graph's group query taught this process, for its life: the timer and requests.
-        self.group_query = GroupQuery()
+        self.query_forms = QueryForms()
 
     def _shared(self) -> LoopState:
         loop = asyncio.get_running_loop()
@@ -69,7 +69,7 @@ class Runtime:
             apply=True,
             gateway=gateway,
             ledger=self.ledger,
-            group_query=self.group_query,
+            query_forms=self.query_forms,
         )
         self.last_report = report
         if not report.ok:
@@ -90,7 +90,7 @@ class Runtime:
             send_failed=partial(send_text_async, results),
             recent=shared.recent,
             ledger=self.ledger,
-            group_query=self.group_query,
+            query_forms=self.query_forms,
         )
         delivery = Delivery(
             message_id, dequeue_count or 1, self.host.max_dequeue_count, self.settings.poison_queue

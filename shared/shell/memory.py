@@ -1,4 +1,4 @@
-"""What one process remembers: its recent creations, the hand-made groups, the group query.
+"""What one process remembers: its recent creations, the hand-made groups, the query forms.
 
 The first two are observations, not decisions: they are handed to the planner like anything read
 from Graph. Per event loop (see ``bootstrap``), so every async invocation of a worker shares them.
@@ -69,24 +69,37 @@ class RecentlyCreated:
         self._groups[key] = (self.clock(), group)
 
 
-class GroupQuery:
-    """Whether this tenant's Graph refused the combined group filter, for the life of the process.
+class QueryForms:
+    """Which query forms this tenant's Graph refused, for the life of the process.
 
-    Until it does, groups are read with one query; once it answered 400, with the two basic
-    queries (see ``observe.observe_groups``). Shared by the timer and the request path, on every
-    event loop, hence the lock.
+    Groups: until Graph refuses the combined group filter, groups are read with one query; once it
+    answered 400, with the two basic queries (see ``observe.observe_groups``). Profiles: until
+    Graph refuses ``$expand=assignments`` on the profile list, every profile's assignments come
+    with it; once it answered 400, each profile's are read on their own. Shared by the timer and
+    the request path, on every event loop, hence the lock.
     """
 
     def __init__(self) -> None:
         self._split = False
+        self._one_by_one = False
         self._lock = threading.Lock()
 
     @property
     def split(self) -> bool:
         return self._split
 
+    @property
+    def profiles_one_by_one(self) -> bool:
+        return self._one_by_one
+
     def refused(self) -> bool:
-        """Remember the refusal; True only the first time, so that it is logged once."""
+        """Remember the group filter's refusal; True only the first time (logged once)."""
         with self._lock:
             first, self._split = not self._split, True
+        return first
+
+    def expand_refused(self) -> bool:
+        """Remember the profile list's refusal of $expand; True only the first time."""
+        with self._lock:
+            first, self._one_by_one = not self._one_by_one, True
         return first

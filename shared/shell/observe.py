@@ -17,10 +17,10 @@ from typing import Any
 from shared.core.errors import PermanentGraphError
 from shared.core.groups import GroupIndex
 from shared.core.model import GroupSnapshot, IntuneView, Inventory, Kind, fold
-from shared.core.naming import NICKNAME_PREFIX, unique_name
+from shared.core.naming import KEY_PREFIX, NICKNAME_PREFIX, is_managed_key, unique_name
 from shared.graph.gateway import GraphGateway
 from shared.graph.groups import GROUP_PAGE_SIZE, snapshot
-from shared.shell.memory import GroupQuery, HandmadeGroups, RecentlyCreated
+from shared.shell.memory import HandmadeGroups, QueryForms, RecentlyCreated
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ BASIC_FILTERS = (DYNAMIC_FILTER, NICKNAME_FILTER)
 async def observe_tenant(
     gateway: GraphGateway,
     purchase_orders: bool,
-    query: GroupQuery,
+    query: QueryForms,
     intune: Awaitable[IntuneView] | None = None,
 ) -> tuple[Inventory, list[GroupSnapshot], IntuneView | None]:
     """The devices, the groups and (when a scenario assigns) the profiles and ESPs, the others
@@ -112,7 +112,7 @@ def _count(first_spellings: dict[str, str], counts: dict[str, int], value: str, 
 
 
 async def observe_groups(
-    gateway: GraphGateway, query: GroupQuery, *, first_page: bool = False
+    gateway: GraphGateway, query: QueryForms, *, first_page: bool = False
 ) -> list[GroupSnapshot]:
     """Every group the plan must see: one query, or two merged by id once Graph refused it.
 
@@ -153,13 +153,34 @@ async def _read_groups(
     return groups
 
 
+async def observe_deleted(gateway: GraphGateway, key: str | None = None) -> list[GroupSnapshot]:
+    """The app's groups in the directory's recycle bin (one group's, by its key, when given).
+
+    Read only when the plan would create a group: a deleted one may hold the key (it may be
+    reserved there for 30 days), and restoring it keeps its id and assignments. If Graph refuses
+    the filter on deleted items, every deleted group is read and the app's picked out.
+    """
+    quoted = (key or "").replace("'", "''")
+    odata_filter = f"uniqueName eq '{quoted}'" if key else f"startswith(uniqueName,'{KEY_PREFIX}')"
+    try:
+        return await gateway.deleted_groups(odata_filter)
+    except PermanentGraphError as error:
+        if error.status != 400:
+            raise
+    return [
+        group
+        for group in await gateway.deleted_groups(None)
+        if (group.unique_name == key if key else is_managed_key(group.unique_name))
+    ]
+
+
 async def observe_value(
     gateway: GraphGateway,
     kind: Kind,
     value: str,
     recent: RecentlyCreated,
     handmade: HandmadeGroups,
-    query: GroupQuery,
+    query: QueryForms,
 ) -> list[GroupSnapshot]:
     """The groups that may be this value's: its managed group, or hand-made ones to adopt.
 

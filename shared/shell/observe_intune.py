@@ -1,8 +1,9 @@
 """Observe Intune: the profiles and ESPs a plan's assignments need, and what the ledger knows.
 
-Each profile and ESP the catalogue names is listed once and resolved; the assignments of each
-named one are read once; the ledger says which of the app's groups were on it before
-(``core.history`` reads the window off it). For the timer and a request alike.
+Every Autopilot profile is listed with its assignments (a group already on any profile, named
+by the catalogue or not, must not go on a second), and each ESP the catalogue names is resolved
+and its assignments read once; the ledger says which of the app's groups were on each named
+target before (``core.history`` reads the window off it). For the timer and a request alike.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import logging
 from collections.abc import Collection, Sequence
 
 from shared.core.assignments import resolve
-from shared.core.errors import StorageError
+from shared.core.errors import PermanentGraphError, StorageError
 from shared.core.history import target_history
 from shared.core.model import AssignmentKind, Catalogue, IntuneObject, IntuneView, TargetHistory
 from shared.graph.gateway import GraphGateway
 from shared.graph.intune import group_ids
+from shared.shell.memory import QueryForms
 from shared.storage.ledger import Ledger
 
 log = logging.getLogger(__name__)
@@ -28,32 +30,32 @@ async def observe_intune(
     catalogue: Catalogue,
     now: dt.datetime,
     scenarios: Collection[str] | None = None,
+    forms: QueryForms | None = None,
 ) -> IntuneView:
-    """What the assignments need to be planned: every named profile (a group must not go on a
-    second one) and the ESPs of ``scenarios`` (all scenarios when None)."""
+    """What the assignments need to be planned: every profile with its groups (a group must not
+    go on a second one, named or not) and the ESPs of ``scenarios`` (all scenarios when None)."""
     named = {
         AssignmentKind.PROFILE: catalogue.named_targets().get(AssignmentKind.PROFILE, set()),
         AssignmentKind.ESP: catalogue.named_targets(scenarios).get(AssignmentKind.ESP, set()),
     }
     objects: dict[AssignmentKind, Sequence[IntuneObject]] = {}
+    assigned: dict[str, frozenset[str]] = {}
     if named[AssignmentKind.PROFILE]:
-        objects[AssignmentKind.PROFILE] = await gateway.autopilot_profiles()
+        profiles = await read_profiles(gateway, forms or QueryForms())
+        objects[AssignmentKind.PROFILE] = [profile for profile, _ in profiles]
+        assigned.update({profile.id: groups for profile, groups in profiles})
     if named[AssignmentKind.ESP]:
         objects[AssignmentKind.ESP] = await gateway.enrollment_status_pages()
-    assigned: dict[str, frozenset[str]] = {}
     history: dict[str, TargetHistory] = {}
     ledger_error: StorageError | None = None
     for kind, names in named.items():
         for name in sorted(names):
             target = resolve(kind, name, objects.get(kind, ()))
-            if isinstance(target, str) or target.id in assigned:
+            if isinstance(target, str) or target.id in history:
                 continue
-            read = (
-                gateway.profile_assignments
-                if kind is AssignmentKind.PROFILE
-                else gateway.esp_assignments
-            )
-            assigned[target.id] = group_ids(await read(target.id))
+            if kind is AssignmentKind.ESP:
+                assigned[target.id] = group_ids(await gateway.esp_assignments(target.id))
+            history[target.id] = TargetHistory()
             if ledger_error is None:
                 try:
                     history[target.id] = await read_history(ledger, kind, target.id, now)
@@ -61,6 +63,29 @@ async def observe_intune(
                     log.warning("assign: the assignment ledger cannot be read: %s", error)
                     ledger_error = error
     return IntuneView(objects, assigned, history, ledger_error)
+
+
+async def read_profiles(
+    gateway: GraphGateway, forms: QueryForms
+) -> list[tuple[IntuneObject, frozenset[str]]]:
+    """Every Autopilot profile with the groups it includes: one read with ``$expand``, or, once
+    this tenant's Graph refused that (400), the list and one read per profile."""
+    if not forms.profiles_one_by_one:
+        try:
+            listed = await gateway.profiles_with_assignments()
+        except PermanentGraphError as error:
+            if error.status != 400:
+                raise
+            if forms.expand_refused():
+                log.warning(
+                    "assign: Graph refused $expand=assignments on the profile list (%s); this "
+                    "process now reads each profile's assignments on their own",
+                    error,
+                )
+        else:
+            return [(profile, group_ids(targets)) for profile, targets in listed]
+    profiles = await gateway.autopilot_profiles()
+    return [(p, group_ids(await gateway.profile_assignments(p.id))) for p in profiles]
 
 
 async def read_history(

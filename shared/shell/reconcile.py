@@ -17,8 +17,8 @@ from shared.core.planner import plan as make_plan
 from shared.graph.gateway import GraphGateway
 from shared.shell.apply import apply_groups
 from shared.shell.apply_assignments import apply_assignments
-from shared.shell.memory import GroupQuery
-from shared.shell.observe import observe_tenant
+from shared.shell.memory import QueryForms
+from shared.shell.observe import observe_deleted, observe_tenant
 from shared.shell.observe_intune import observe_intune
 from shared.shell.report import Report
 from shared.storage.ledger import Ledger, ledger_for
@@ -33,19 +33,20 @@ async def run_reconcile(
     force: bool = False,
     gateway: GraphGateway | None = None,
     ledger: Ledger | None = None,
-    group_query: GroupQuery | None = None,
+    query_forms: QueryForms | None = None,
 ) -> Report:
     """Observe, plan and, when ``apply``, write. Never raises for Graph or storage failures.
 
-    ``group_query`` is what the process learnt about Graph's group query (the timer's is kept
-    for the life of the process); without it, this run starts from the combined query.
+    ``query_forms`` is what the process learnt about Graph's query forms (the timer's is kept
+    for the life of the process); without it, this run starts from the combined group query and
+    the expanded profile list.
     """
     report = Report(mode="apply" if apply else "plan")
     own_gateway = gateway is None
     graph = gateway or GraphGateway.from_settings(settings)
     start = graph.requests_sent
     try:
-        await _run(report, settings, graph, ledger or ledger_for(settings), group_query, force)
+        await _run(report, settings, graph, ledger or ledger_for(settings), query_forms, force)
     except (GraphError, TransientError) as error:
         report.error = str(error)
     finally:
@@ -61,18 +62,26 @@ async def _run(
     settings: Settings,
     graph: GraphGateway,
     ledger: Ledger | None,
-    group_query: GroupQuery | None,
+    query_forms: QueryForms | None,
     force: bool,
 ) -> None:
     """Observe, plan, and apply unless only planning, filling in ``report`` as it goes."""
     now = dt.datetime.now(dt.UTC)
-    catalogue = settings.catalogue
-    intune_reads = observe_intune(graph, ledger, catalogue, now) if catalogue.assigns else None
+    catalogue, forms = settings.catalogue, query_forms or QueryForms()
+    intune_reads = (
+        observe_intune(graph, ledger, catalogue, now, forms=forms) if catalogue.assigns else None
+    )
     report.inventory, groups, intune = await observe_tenant(
-        graph, settings.purchase_order_groups, group_query or GroupQuery(), intune_reads
+        graph, settings.purchase_order_groups, forms, intune_reads
     )
     report.groups_observed = len(groups)
     plan = report.plan = make_plan(report.inventory, groups, settings.wanted(), intune)
+    if plan.creates:  # a group to create may be in the recycle bin, holding its key
+        deleted = await observe_deleted(graph)
+        if deleted:
+            plan = report.plan = make_plan(
+                report.inventory, groups, settings.wanted(), intune, deleted
+            )
     try:
         plan.raise_if_unsafe(force)
     except UnsafePlanError as unsafe:

@@ -13,7 +13,7 @@ from shared.core.model import Inventory
 from shared.core.plan import Action, AssignAction, AssignmentEntry, Done, Plan, PlanEntry
 from shared.core.wording import assignment_outcome, entry_outcome, entry_reason
 
-_COUNTED = (Done.CREATED, Done.EXISTS, Done.REPAIRED, Done.FAILED)
+_COUNTED = (Done.CREATED, Done.EXISTS, Done.REPAIRED, Done.RESTORED, Done.FAILED)
 
 
 @dataclass(repr=False)
@@ -92,6 +92,11 @@ class Report:
             f"{t['unchanged']} unchanged, {t['skip']} skipped, {t['failed']} failed; "
             f"{t['graphRequests']} Graph requests"
         )
+        if t["restore"] or t["deleted"]:  # managed groups someone deleted (the recycle bin)
+            text += (
+                f"; deleted groups: {t['restore']} to restore ({t['restored']} restored), "
+                f"{t['deleted']} reported"
+            )
         if self.assignments:
             a = self.assignment_totals()
             text += (

@@ -37,8 +37,8 @@ from shared.core.request_schema import InvalidRequest, ScenarioRequest, parse_re
 from shared.graph.gateway import GraphGateway
 from shared.shell.apply import apply_groups
 from shared.shell.apply_assignments import apply_assignments
-from shared.shell.memory import GroupQuery, HandmadeGroups, RecentlyCreated
-from shared.shell.observe import observe_value
+from shared.shell.memory import HandmadeGroups, QueryForms, RecentlyCreated
+from shared.shell.observe import observe_deleted, observe_value
 from shared.shell.observe_intune import observe_intune
 from shared.storage.ledger import Ledger
 
@@ -69,7 +69,7 @@ class RequestContext:
     send_failed: Callable[[str], Awaitable[object]]
     recent: RecentlyCreated = field(default_factory=RecentlyCreated)
     ledger: Ledger | None = None  # the assignments' lock and history (AzureWebJobsStorage)
-    group_query: GroupQuery = field(default_factory=GroupQuery)
+    query_forms: QueryForms = field(default_factory=QueryForms)
 
 
 async def handle_message(body: bytes, delivery: Delivery, context: RequestContext) -> str:
@@ -110,9 +110,14 @@ async def serve(request: ScenarioRequest, delivery: Delivery, context: RequestCo
                 request.value,
                 context.recent,
                 context.handmade,
-                context.group_query,
+                context.query_forms,
             )
             plan = _plan(target, groups, context, intune)
+            if plan.entries[0].action is Action.CREATE and attempt == 1:
+                # Its group may be in the recycle bin, holding the key: restored, or reported.
+                deleted = await observe_deleted(context.gateway, key)
+                if deleted:
+                    plan = _plan(target, groups, context, intune, deleted)
             if plan.entries[0].action is Action.CREATE and attempt == 2:
                 # The upsert found the key taken (204), and Graph's reads still do not show the
                 # group an overlapping request or run made a moment ago.
@@ -136,8 +141,9 @@ def _plan(
     groups: list[GroupSnapshot],
     context: RequestContext,
     intune: IntuneView | None = None,
+    deleted: list[GroupSnapshot] | None = None,
 ) -> Plan:
-    return plan_values([target], groups, context.wanted, intune=intune)
+    return plan_values([target], groups, context.wanted, intune=intune, deleted=deleted or ())
 
 
 async def _observe_intune(
@@ -148,7 +154,9 @@ async def _observe_intune(
     if scenario is None or not scenario.targets():
         return None
     catalogue = context.wanted.catalogue
-    return await observe_intune(context.gateway, context.ledger, catalogue, now, {scenario.key})
+    return await observe_intune(
+        context.gateway, context.ledger, catalogue, now, {scenario.key}, context.query_forms
+    )
 
 
 async def _with_assignments(

@@ -25,7 +25,7 @@ from bench.floors import (
     lower_bound,
 )
 from graph_emulator import Emulator, generate_tenant
-from shared.shell.memory import GroupQuery
+from shared.shell.memory import QueryForms
 from shared.shell.reconcile import run_reconcile
 from shared.shell.report import Report
 from tests.assign_tenant import KIOSK_PROFILE, UD_ESP, UD_PROFILE, AssignTenant, make_tenant
@@ -43,9 +43,9 @@ def tenant(emulator_profile: str) -> Iterator[Emulator]:
         yield emu
 
 
-def reconcile(emu: Emulator, query: GroupQuery | None = None) -> Report:
+def reconcile(emu: Emulator, query: QueryForms | None = None) -> Report:
     emu.clear_requests()
-    report = asyncio.run(run_reconcile(settings_for(emu), apply=True, group_query=query))
+    report = asyncio.run(run_reconcile(settings_for(emu), apply=True, query_forms=query))
     assert report.ok, report.summary()
     return report
 
@@ -83,7 +83,7 @@ def test_a_steady_state_run_sends_only_the_pages(tenant):
 
 @pytest.mark.both_profiles
 def test_a_process_that_learnt_the_refusal_sends_only_the_two_basic_queries_pages(tenant):
-    query = GroupQuery()
+    query = QueryForms()
     reconcile(tenant, query)
     settled = tenant.groups()
 
@@ -110,6 +110,9 @@ def intune(emu: Emulator, tenant: AssignTenant) -> IntuneSnapshot:
             for name in (UD_PROFILE, KIOSK_PROFILE)
         },
         esp_assignments={tenant.ids[UD_ESP]: targets(emu.esp_assignments(tenant.ids[UD_ESP]))},
+        profile_sizes=tuple(
+            len(emu.profile_assignments(p["id"])) for p in emu.autopilot_profiles()
+        ),
     )
 
 
@@ -121,6 +124,7 @@ def reconcile_assigning(emu: Emulator, tenant: AssignTenant) -> Report:
     return report
 
 
+@pytest.mark.both_profiles
 def test_assignments_add_exactly_their_floor_on_a_first_run_and_only_reads_after(
     tenant, azurite, tmp_path
 ):
@@ -129,16 +133,16 @@ def test_assignments_add_exactly_their_floor_on_a_first_run_and_only_reads_after
 
     first = reconcile_assigning(tenant, assigning)
 
-    bound = assignment_bound(profiles, intune(tenant, assigning))
-    groups_floor = lower_bound(DEVICES, PAGE_SIZE, groups, tenant.groups())
+    bound = assignment_bound(profiles, intune(tenant, assigning), one_by_one=tenant.strict)
+    groups_floor = lower_bound(DEVICES, PAGE_SIZE, groups, tenant.groups(), first_query(tenant))
     assert bound.posts > 10 and bound.esp_changes == 1  # many groups, one ESP write
     assert len(tenant.requests) == first.graph_requests == groups_floor.total + bound.total
 
     settled, profiles = tenant.groups(), intune(tenant, assigning)
     steady = reconcile_assigning(tenant, assigning)
 
-    bound = assignment_bound(profiles, intune(tenant, assigning))
-    groups_floor = lower_bound(DEVICES, PAGE_SIZE, settled, tenant.groups())
+    bound = assignment_bound(profiles, intune(tenant, assigning), one_by_one=tenant.strict)
+    groups_floor = lower_bound(DEVICES, PAGE_SIZE, settled, tenant.groups(), first_query(tenant))
     assert bound.posts == bound.esp_changes == 0 and groups_floor.writes == 0
     assert len(tenant.requests) == steady.graph_requests == groups_floor.total + bound.total
     assert bound.total == bound.lists + bound.reads  # only reads are added

@@ -261,3 +261,33 @@ def test_the_emulator_stops_and_frees_its_port() -> None:
     emulator.stop()
     with pytest.raises(httpx.ConnectError):
         httpx.get(url + "/groups", headers=TOKEN_HEADERS)
+
+
+def test_a_held_request_waits_until_released_then_is_dropped_unprocessed(emulator):
+    import threading
+
+    emulator.set_permissions(["Group.ReadWrite.All"])
+    held = emulator.faults.hold(method="POST", path="/groups")
+    outcome: dict[str, object] = {}
+
+    def post() -> None:
+        body = {
+            "displayName": "held",
+            "mailEnabled": False,
+            "mailNickname": "held",
+            "securityEnabled": True,
+        }
+        try:
+            httpx.post(f"{emulator.base_url}/groups", json=body, headers=TOKEN_HEADERS, timeout=10)
+        except httpx.TransportError as error:
+            outcome["error"] = type(error).__name__
+
+    client = threading.Thread(target=post)
+    client.start()
+    assert held.arrived.wait(10)
+    assert emulator.groups() == []  # held before processing
+    held.release()
+    client.join(10)
+    assert outcome.get("error") and emulator.groups() == []  # dropped, never committed
+    with pytest.raises(ValueError, match="hold"):
+        emulator.faults.set_rate(0.5, kinds=["hold"])

@@ -315,3 +315,35 @@ def test_with_storage_unreachable_groups_are_still_made_and_assignments_fail_wit
     assert to_write and all(a.outcome and a.outcome.done.value == "failed" for a in to_write)
     assert all("ledger" in assignment_outcome(a) for a in to_write)
     assert tenant.profile_groups() == []  # nothing assigned without its history and lock
+
+
+@pytest.mark.both_profiles
+def test_a_hand_made_group_on_a_profile_no_scenario_names_is_a_conflict_never_a_second_profile(
+    tenant,
+):
+    emu = tenant.emulator
+    legacy_group = emu.add_group(
+        {
+            "displayName": "SALES-UD laptops (by hand)",
+            "mailNickname": "sales-ud-by-hand",
+            "membershipRule": '(device.devicePhysicalIds -any (_ -eq "[OrderID]:SALES-UD"))',
+        }
+    )["id"]
+    legacy = emu.add_autopilot_profile(
+        {"displayName": "Legacy profile", "assignments": [legacy_group]}
+    )
+
+    report = reconcile(tenant)
+
+    sales = next(e for e in report.entries if e.value == "SALES-UD")
+    assert (sales.action.value, sales.group_id) == ("adopt", legacy_group)
+    profile = next(
+        a
+        for a in report.assignments
+        if a.group_id == legacy_group and a.kind.value == "autopilotProfile"
+    )
+    assert profile.action.value == "conflict" and "'Legacy profile'" in profile.reason
+    assert legacy_group not in tenant.profile_groups()
+    assert emu.groups_on_several_profiles() == {}
+    assert [a["target"]["groupId"] for a in emu.profile_assignments(legacy["id"])] == [legacy_group]
+    assert report.ok, report.summary()  # a conflict is reported, it is not a failure

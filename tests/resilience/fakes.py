@@ -50,6 +50,9 @@ class FakeGateway:
         self.groups[item["id"]] = item
         return UpsertResult(created=True, group=snapshot(item))
 
+    async def deleted_groups(self, odata_filter: str | None) -> list[GroupSnapshot]:
+        return []  # nothing is ever deleted here
+
     async def repair_group(self, group: GroupSnapshot, spec: GroupSpec) -> None:
         await self.update_group(group.id, repair_body(spec, group))
 

@@ -19,7 +19,7 @@ import pytest
 from shared.config.catalogue_file import load_catalogue
 from shared.core.errors import PermanentGraphError, PermissionDeniedError
 from shared.core.model import Wanted
-from shared.shell.memory import GroupQuery, HandmadeGroups
+from shared.shell.memory import HandmadeGroups, QueryForms
 from shared.shell.observe import (
     DYNAMIC_FILTER,
     GROUP_FILTER,
@@ -75,13 +75,13 @@ class StrictGateway(FakeGateway):
             raise AssertionError(f"unexpected query {odata_filter!r}")
 
 
-def ids(gateway: StrictGateway, query: GroupQuery) -> list[str]:
+def ids(gateway: StrictGateway, query: QueryForms) -> list[str]:
     return [g.id for g in asyncio.run(observe_groups(gateway, query))]  # type: ignore[arg-type]
 
 
 def test_a_graph_that_accepts_the_combined_filter_is_asked_once():
     gateway = StrictGateway(strict=False)
-    query = GroupQuery()
+    query = QueryForms()
 
     assert ids(gateway, query) == ["hand-made", "managed", "static"]
     assert gateway.queries == [GROUP_FILTER] and not query.split
@@ -89,7 +89,7 @@ def test_a_graph_that_accepts_the_combined_filter_is_asked_once():
 
 def test_when_graph_refuses_the_combined_filter_the_two_basic_queries_find_the_same_groups():
     gateway = StrictGateway(strict=True)
-    query = GroupQuery()
+    query = QueryForms()
 
     found = ids(gateway, query)
 
@@ -101,7 +101,7 @@ def test_when_graph_refuses_the_combined_filter_the_two_basic_queries_find_the_s
 
 def test_after_a_refusal_the_process_keeps_the_two_queries_and_says_so_once(caplog):
     gateway = StrictGateway(strict=True)
-    query = GroupQuery()
+    query = QueryForms()
     caplog.set_level(logging.WARNING, logger="shared.shell.observe")
 
     ids(gateway, query)
@@ -121,7 +121,7 @@ def test_an_expression_height_error_is_a_refusal_too():
     )
     gateway = StrictGateway(strict=True, refusal=height)
 
-    assert ids(gateway, GroupQuery()) == ["hand-made", "managed", "static"]
+    assert ids(gateway, QueryForms()) == ["hand-made", "managed", "static"]
 
 
 @pytest.mark.parametrize(
@@ -134,7 +134,7 @@ def test_an_expression_height_error_is_a_refusal_too():
 )
 def test_only_a_400_makes_the_app_fall_back_other_failures_are_raised(error):
     gateway = StrictGateway(strict=True, refusal=error)
-    query = GroupQuery()
+    query = QueryForms()
 
     with pytest.raises(type(error)):
         ids(gateway, query)
@@ -152,7 +152,7 @@ def test_the_request_path_lists_hand_made_groups_through_the_fallback_and_adopts
 
     result = json.loads(answer)
     assert (result["status"], result["group"]["id"]) == ("exists", "hand-made")
-    assert DYNAMIC_FILTER in gateway.queries and context.group_query.split
+    assert DYNAMIC_FILTER in gateway.queries and context.query_forms.split
 
 
 async def _never(text: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from shared.core.errors import PermissionDeniedError
-from shared.shell.memory import GroupQuery
+from shared.shell.memory import QueryForms
 from shared.shell.observe import observe_tenant
 
 GROUP = {"id": "g-1", "displayName": "Kiosks", "groupTypes": ["DynamicMembership"]}
@@ -53,7 +53,7 @@ class InterleavedGateway:
 def observe(gateway: InterleavedGateway) -> Any:
     async def run() -> Any:
         return await asyncio.wait_for(
-            observe_tenant(gateway, False, GroupQuery()),  # type: ignore[arg-type]
+            observe_tenant(gateway, False, QueryForms()),  # type: ignore[arg-type]
             NEVER,
         )
 
@@ -90,7 +90,7 @@ def test_the_intune_reads_run_beside_the_device_pages_and_their_result_is_kept()
         return "the view"
 
     async def run() -> Any:
-        reads = observe_tenant(gateway, False, GroupQuery(), intune_reads())  # type: ignore[arg-type]
+        reads = observe_tenant(gateway, False, QueryForms(), intune_reads())  # type: ignore[arg-type]
         return await asyncio.wait_for(reads, NEVER)
 
     inventory, _groups, intune = asyncio.run(run())

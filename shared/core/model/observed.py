@@ -26,6 +26,7 @@ class GroupSnapshot:
     group_types: tuple[str, ...] = ()
     description: str | None = None
     created: str | None = None
+    deleted: str | None = None  # when it went to the directory's recycle bin (deleted items)
 
     @property
     def dynamic(self) -> bool:

@@ -174,6 +174,7 @@ class Wanted:
     purchase_order_groups: bool = False
     drift_policy: str = "report"
     max_new_groups: int = 25
+    deleted_group_policy: str = "restore"  # a managed group in the recycle bin: restore, report
 
 
 @dataclass(frozen=True)
