@@ -11,3 +11,5 @@ pyproject.toml):
 - ``core``: the pure core: rules, names, the model, the catalogue, the planner, the request
   schema and answers. No I/O, no clock, no SDK types.
 """
+
+__version__ = "0.2.0"

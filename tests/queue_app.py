@@ -80,6 +80,7 @@ class QueueApp:
         token = uuid.uuid4().hex[:8]
         requests, results = f"requests-{token}", f"results-{token}"
         settings = {
+            "RUN_MODE": "apply",  # the app's default is plan; tests of plan mode say so
             "AzureWebJobsStorage": connection_string,
             "GRAPH_BASE_URL": graph_base_url,
             "GRAPH_RETRY_DELAY_SECONDS": "0",

@@ -30,6 +30,8 @@ STORAGE_CONNECTION = "AzureWebJobsStorage"
 # Every app setting this app reads, with its default ("" = no default). Infra templates and
 # local.settings.sample.json are checked against this table by the tests.
 SETTINGS: dict[str, str] = {
+    "RUN_MODE": "plan",
+    "APPROVE_PLAN": "",
     "GRAPH_BASE_URL": DEFAULT_GRAPH_BASE_URL,
     "RECONCILE_SCHEDULE": DEFAULT_SCHEDULE,
     "DRIFT_POLICY": "report",
@@ -45,6 +47,7 @@ SETTINGS: dict[str, str] = {
     "AZURE_CLIENT_ID": "",
 }
 
+_DIGEST = re.compile(r"sha256:[0-9a-f]{16}")
 _QUEUE_NAME = re.compile(r"(?!.*--)[a-z0-9][a-z0-9-]{1,54}[a-z0-9]")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _TRUE = {"true", "1", "yes", "on"}
@@ -84,6 +87,8 @@ class StorageConnection:
 
 @dataclass(frozen=True)
 class Settings:
+    run_mode: str  # "plan": the timer and requests write nothing; "apply": they write
+    approve_plan: str | None  # a plan's digest: that plan may pass MAX_NEW_GROUPS_PER_RUN
     graph_base_url: str
     reconcile_schedule: str
     drift_policy: str
@@ -99,6 +104,10 @@ class Settings:
     graph_retry_delay_seconds: float
     azure_client_id: str | None
     storage: StorageConnection | None
+
+    @property
+    def applies(self) -> bool:
+        return self.run_mode == "apply"
 
     @property
     def graph_is_loopback(self) -> bool:
@@ -140,6 +149,8 @@ class Settings:
                 f"profiles are read from Graph beta, at the same URL with /beta instead)",
             )
         return cls(
+            run_mode=reader.choice("RUN_MODE", ("plan", "apply")),
+            approve_plan=reader.digest("APPROVE_PLAN"),
             graph_base_url=graph_base_url,
             reconcile_schedule=reader.schedule("RECONCILE_SCHEDULE"),
             drift_policy=reader.choice("DRIFT_POLICY", ("report", "repair")),
@@ -191,6 +202,16 @@ class _Reader:
         if not low <= value <= high:
             raise SettingsError(name, f"{value} is outside {low:g} to {high:g}")
         return value
+
+    def digest(self, name: str) -> str | None:
+        """An optional plan digest, as a plan's report gives it: sha256: and 16 hex digits."""
+        value = self.text(name).lower()
+        if value and not _DIGEST.fullmatch(value):
+            raise SettingsError(
+                name,
+                f"{value!r} is not a plan's digest (sha256: and 16 hex digits, from its report)",
+            )
+        return value or None
 
     def guid(self, name: str) -> str | None:
         """An optional client id: a GUID, as Entra issues them (else the identity is not found

@@ -17,6 +17,7 @@ outcome has exactly one status:
              report)
     create                            created     created    the group Graph returned
     create                            exists      exists     Graph kept it (204) but shows it not
+    create, repair, restore           (plan mode) planned    what would be done; nothing written
 
 The group's profile and ESP assignments, when its scenario names them, are planned and applied
 before the answer, and reported beside it (``assignments``), one status each:
@@ -45,7 +46,9 @@ from shared.core.plan import Action, AssignAction, AssignmentEntry, Done, PlanEn
 from shared.core.request_schema import FieldError, ScenarioRequest
 from shared.core.wording import outcome_text
 
-STATUSES = ("created", "exists", "updated", "rejected", "failed")
+STATUSES = ("created", "exists", "updated", "planned", "rejected", "failed")
+PLAN_MODE = "RUN_MODE=plan: nothing was written"
+_VERBS = {Action.CREATE: "create", Action.REPAIR: "repair", Action.RESTORE: "restore"}
 NOT_SHOWN_YET = "the group exists, but Graph did not show it yet: its id is unknown"
 
 
@@ -92,11 +95,26 @@ def answer_for(entry: PlanEntry, *, value_field: str) -> Answer:
     raise ValueError(f"no answer for a {action} entry that was {done or 'not applied'}")
 
 
-def assignments_view(assignments: Sequence[AssignmentEntry]) -> dict[str, Any] | None:
-    """The result's ``assignments``: each planned assignment with what became of it."""
+def planned(entry: PlanEntry, *, value_field: str) -> Answer:
+    """The answer in plan mode: what would have been done, with nothing written. An entry that
+    writes nothing is answered as in apply mode."""
+    if not entry.writes:
+        return answer_for(entry, value_field=value_field)
+    verb, name = _VERBS[entry.action], entry.display_name
+    said = f"{PLAN_MODE}; in apply mode this request would {verb} the group {name!r}"
+    return Answer(
+        "planned", group_view(entry.group, entry.spec), warnings=[f"{said}: {entry.reason}"]
+    )
+
+
+def assignments_view(
+    assignments: Sequence[AssignmentEntry], *, plan_mode: bool = False
+) -> dict[str, Any] | None:
+    """The result's ``assignments``: each planned assignment with what became of it (in plan
+    mode, a write is ``planned``)."""
     if not assignments:
         return None
-    return {entry.kind.value: _assignment(entry) for entry in assignments}
+    return {entry.kind.value: _assignment(entry, plan_mode) for entry in assignments}
 
 
 _PLANNED_STATUS = {
@@ -108,9 +126,11 @@ _PLANNED_STATUS = {
 }
 
 
-def _assignment(entry: AssignmentEntry) -> dict[str, Any]:
+def _assignment(entry: AssignmentEntry, plan_mode: bool) -> dict[str, Any]:
     status = _PLANNED_STATUS.get(entry.action)
     message = entry.reason
+    if status is None and plan_mode and entry.outcome is None:
+        status, message = "planned", f"{PLAN_MODE}; {entry.reason}"
     if status is None:  # an assign or a repair: what the write did
         done = entry.outcome.done if entry.outcome else None
         if done is Done.ASSIGNED:
@@ -172,6 +192,7 @@ def make_result(
     request: ScenarioRequest | None = None,
     request_id: str | None = None,
     message_id: str | None = None,
+    mode: str = "apply",
     processed_at: dt.datetime,
 ) -> dict[str, Any]:
     """A version 1 result; the caller says when it was processed (the core reads no clock)."""
@@ -183,6 +204,7 @@ def make_result(
         "answerId": answer_id(message_id, request_id),
         "messageId": message_id,
         "status": answer.status,
+        "mode": mode,
         "scenario": request.scenario if request else None,
         "groupTag": request.value if request and request.kind is Kind.TAG else None,
         "purchaseOrderId": (

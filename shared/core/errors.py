@@ -50,13 +50,16 @@ class CatalogueError(AppError):
 class UnsafePlanError(AppError):
     """A plan would create more groups than MAX_NEW_GROUPS_PER_RUN allows; nothing is applied."""
 
-    def __init__(self, creates: int, limit: int) -> None:
+    def __init__(self, creates: int, limit: int, digest: str) -> None:
         super().__init__(
             f"unsafe plan: it creates {creates} groups, more than MAX_NEW_GROUPS_PER_RUN={limit}; "
-            "nothing was applied (check the group tags, raise the limit, or apply with --force)"
+            f"nothing was applied. Its digest is {digest}: to apply exactly this plan, set "
+            f"APPROVE_PLAN={digest} (or check the group tags, raise the limit, or apply with "
+            "--force)"
         )
         self.creates = creates
         self.limit = limit
+        self.digest = digest
 
 
 class TransientError(AppError):

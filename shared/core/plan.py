@@ -9,6 +9,8 @@ text is rendered from them in one place (``shared.core.wording``). A plan owns i
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -161,10 +163,47 @@ class Plan:
     def count(self, action: Action) -> int:
         return sum(1 for entry in self.entries if entry.action is action)
 
-    def raise_if_unsafe(self, force: bool = False) -> None:
-        """``UnsafePlanError`` if the plan creates more groups than one run may, unless forced."""
-        if self.unsafe and not force:
-            raise UnsafePlanError(self.creates, self.max_new_groups)
+    @property
+    def digest(self) -> str:
+        """A digest of exactly the writes this plan would make, and of nothing else.
+
+        The same tenant and settings give the same digest run after run; one more tag, a tag
+        swapped for another, a changed name or rule gives another. Reasons and timings are left
+        out. ``APPROVE_PLAN`` set to it lets that plan, and only that plan, pass the valve.
+        """
+        writes = sorted(
+            [
+                json.dumps(
+                    [
+                        "group",
+                        e.action,
+                        e.unique_name,
+                        e.display_name,
+                        e.membership_rule,
+                        e.group_id,
+                    ]
+                )
+                for e in self.entries
+                if e.writes
+            ]
+            + [
+                json.dumps(["assign", a.action, a.kind, a.target_id, a.group_key, a.group_id])
+                for a in self.assignments
+                if a.writes
+            ]
+        )
+        material = "\n".join(writes).encode()
+        return f"sha256:{hashlib.sha256(material).hexdigest()[:16]}"
+
+    def approved(self, approval: str | None) -> bool:
+        """Whether an unsafe plan passes the valve because ``approval`` is its own digest."""
+        return self.unsafe and bool(approval) and approval == self.digest
+
+    def raise_if_unsafe(self, force: bool = False, approval: str | None = None) -> None:
+        """``UnsafePlanError`` if the plan creates more groups than one run may, unless forced
+        or approved: ``approval`` is this very plan's digest (``APPROVE_PLAN``)."""
+        if self.unsafe and not force and not self.approved(approval):
+            raise UnsafePlanError(self.creates, self.max_new_groups, self.digest)
 
     def settled(
         self,

@@ -24,6 +24,7 @@ from shared.shell.report import Report
 from shared.shell.request_handler import Delivery, RequestContext, handle_message
 from shared.storage.ledger import ledger_for
 from shared.storage.queues import queue_client, send_text_async
+from shared.storage.reports import REPORT_CONTAINER, ReportStore
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class Runtime:
         )
         self.last_report: Report | None = None  # the latest timer run's, for local tooling
         self.ledger = ledger_for(settings)  # the assignments' lock and history, when needed
+        self.reports = ReportStore(settings.storage) if settings.storage else None
         # What Graph's group query taught this process, for its life: the timer and requests.
         self.query_forms = QueryForms()
 
@@ -60,18 +62,20 @@ class Runtime:
         return self._per_loop[loop]
 
     async def reconcile(self, *, past_due: bool = False) -> Report:
-        """The timer's job: one apply run. Raises if anything failed, so the run shows failed."""
+        """The timer's job: one run, in RUN_MODE (plan writes nothing), its report stored. Raises
+        if anything failed, so the invocation shows failed."""
         if past_due:
             log.info("reconcile: the timer is past due; running now")
         gateway = self._shared().gateway  # one Graph client for every run on this event loop
         report = await run_reconcile(
             self.settings,
-            apply=True,
+            apply=self.settings.applies,
             gateway=gateway,
             ledger=self.ledger,
             query_forms=self.query_forms,
         )
         self.last_report = report
+        await self._store(report)
         if not report.ok:
             raise ReconcileFailed(report.summary())
         return report
@@ -91,11 +95,25 @@ class Runtime:
             recent=shared.recent,
             ledger=self.ledger,
             query_forms=self.query_forms,
+            applies=self.settings.applies,
         )
         delivery = Delivery(
             message_id, dequeue_count or 1, self.host.max_dequeue_count, self.settings.poison_queue
         )
         return await handle_message(body, delivery, context)
+
+    async def _store(self, report: Report) -> None:
+        """Keep the run's report in the host's storage (the last 100); a failure is logged and
+        does not change the run's outcome."""
+        if self.reports is None:
+            log.warning("reconcile: the run's report is not stored: AzureWebJobsStorage is not set")
+            return
+        try:
+            name = await self.reports.save(report.to_dict())
+        except AppError as error:
+            log.error("reconcile: the run's report could not be stored: %s", error)
+        else:
+            log.info("reconcile: report stored as %s in %s", name, REPORT_CONTAINER)
 
 
 def load_runtime() -> Runtime:

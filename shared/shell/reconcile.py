@@ -21,6 +21,7 @@ from shared.shell.memory import QueryForms
 from shared.shell.observe import observe_deleted, observe_tenant
 from shared.shell.observe_intune import observe_intune
 from shared.shell.report import Report
+from shared.shell.run_log import log_run
 from shared.storage.ledger import Ledger, ledger_for
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ async def run_reconcile(
     for the life of the process); without it, this run starts from the combined group query and
     the expanded profile list.
     """
-    report = Report(mode="apply" if apply else "plan")
+    report = Report(mode="apply" if apply else "plan", started=_now())
     own_gateway = gateway is None
     graph = gateway or GraphGateway.from_settings(settings)
     start = graph.requests_sent
@@ -51,10 +52,15 @@ async def run_reconcile(
         report.error = str(error)
     finally:
         report.graph_requests = graph.requests_sent - start
+        report.ended = _now()
         if own_gateway:
             await graph.close()
-    (log.info if report.ok else log.error)("reconcile: %s", report.summary())
+    log_run(log, report)
     return report
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 async def _run(
@@ -83,10 +89,19 @@ async def _run(
                 report.inventory, groups, settings.wanted(), intune, deleted
             )
     try:
-        plan.raise_if_unsafe(force)
+        plan.raise_if_unsafe(force, settings.approve_plan)
     except UnsafePlanError as unsafe:
         report.plan, report.unsafe, report.error = plan.refused(), True, str(unsafe)
         return
+    report.approved = plan.approved(settings.approve_plan) and not force
+    if report.approved:
+        log.warning(
+            "reconcile: the plan creates %d groups, over MAX_NEW_GROUPS_PER_RUN=%d, and is let "
+            "through by APPROVE_PLAN=%s, its own digest",
+            plan.creates,
+            plan.max_new_groups,
+            plan.digest,
+        )
     if report.mode != "apply":
         return
     groups_applied = await apply_groups(plan.entries, graph)

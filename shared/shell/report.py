@@ -6,9 +6,11 @@ Counts and ``ok`` read the outcomes' values; the words come from ``core.wording`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
+from shared import __version__
 from shared.core.model import Inventory
 from shared.core.plan import Action, AssignAction, AssignmentEntry, Done, Plan, PlanEntry
 from shared.core.wording import assignment_outcome, entry_outcome, entry_reason
@@ -23,8 +25,12 @@ class Report:
     inventory: Inventory | None = None
     error: str | None = None
     unsafe: bool = False
+    approved: bool = False  # an unsafe plan let through by APPROVE_PLAN (its own digest)
     groups_observed: int = 0
     graph_requests: int = 0
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    started: str = ""  # ISO 8601, UTC
+    ended: str = ""
 
     def __repr__(self) -> str:
         # Short on purpose: asyncio.run formats the main task's result while it restores the
@@ -54,6 +60,15 @@ class Report:
     @property
     def ok(self) -> bool:
         return self.error is None and self.failed == 0 and self.assignments_failed == 0
+
+    @property
+    def outcome(self) -> str:
+        """ok, failed or unsafe: what the run's summary log line says first."""
+        return "unsafe" if self.unsafe else "ok" if self.ok else "failed"
+
+    @property
+    def digest(self) -> str | None:
+        return self.plan.digest if self.plan else None
 
     def totals(self) -> dict[str, int]:
         counts: dict[str, int] = {action.value: 0 for action in Action}
@@ -130,10 +145,17 @@ class Report:
 
     def _groups_dict(self) -> dict[str, Any]:
         return {
+            "version": 1,
+            "app": __version__,
+            "runId": self.run_id,
+            "startedAt": self.started or None,
+            "endedAt": self.ended or None,
             "mode": self.mode,
             "ok": self.ok,
             "error": self.error,
             "unsafe": self.unsafe,
+            "digest": self.digest,
+            "approved": self.approved,
             "totals": self.totals(),
             "entries": [
                 {

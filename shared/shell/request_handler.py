@@ -40,6 +40,7 @@ from shared.shell.apply_assignments import apply_assignments
 from shared.shell.memory import HandmadeGroups, QueryForms, RecentlyCreated
 from shared.shell.observe import observe_deleted, observe_value
 from shared.shell.observe_intune import observe_intune
+from shared.shell.run_log import log_answer, log_poisoned
 from shared.storage.ledger import Ledger
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,11 @@ class RequestContext:
     recent: RecentlyCreated = field(default_factory=RecentlyCreated)
     ledger: Ledger | None = None  # the assignments' lock and history (AzureWebJobsStorage)
     query_forms: QueryForms = field(default_factory=QueryForms)
+    applies: bool = True  # RUN_MODE=apply; in plan mode a request is answered, nothing written
+
+    @property
+    def mode(self) -> str:
+        return "apply" if self.applies else "plan"
 
 
 async def handle_message(body: bytes, delivery: Delivery, context: RequestContext) -> str:
@@ -78,18 +84,18 @@ async def handle_message(body: bytes, delivery: Delivery, context: RequestContex
         request = parse_request(body)
     except InvalidRequest as invalid:
         rejected = Answer("rejected", errors=invalid.errors)
-        return _answer(rejected, None, delivery, request_id=invalid.request_id)
+        return _answer(rejected, None, delivery, context, request_id=invalid.request_id)
     try:
         answer = await serve(request, delivery, context)
     except PermanentGraphError as error:
         if not isinstance(error, PermissionDeniedError):
-            return _answer(answers.failed(str(error)), request, delivery)
+            return _answer(answers.failed(str(error)), request, delivery, context)
         await _retry_later(request, delivery, context, error)
     except Exception as error:  # transient, a missing permission, or a defect: never silent
         if not isinstance(error, TransientError):
             log.exception("request %s: unexpected error", request.request_id)
         await _retry_later(request, delivery, context, error)
-    return _answer(answer, request, delivery)
+    return _answer(answer, request, delivery, context)
 
 
 async def serve(request: ScenarioRequest, delivery: Delivery, context: RequestContext) -> Answer:
@@ -118,6 +124,11 @@ async def serve(request: ScenarioRequest, delivery: Delivery, context: RequestCo
                 deleted = await observe_deleted(context.gateway, key)
                 if deleted:
                     plan = _plan(target, groups, context, intune, deleted)
+            if not context.applies:  # plan mode: what would be done, nothing written
+                view = assignments_view(plan.assignments, plan_mode=True)
+                return replace(
+                    answers.planned(plan.entries[0], value_field=value_field), assignments=view
+                )
             if plan.entries[0].action is Action.CREATE and attempt == 2:
                 # The upsert found the key taken (204), and Graph's reads still do not show the
                 # group an overlapping request or run made a moment ago.
@@ -190,7 +201,15 @@ async def _retry_later(
             f"{error}; gave up after {delivery.dequeue_count} deliveries; the request "
             f"is kept in the queue {delivery.poison_queue}"
         )
-        await context.send_failed(_answer(answers.failed(message), request, delivery))
+        await context.send_failed(_answer(answers.failed(message), request, delivery, context))
+        log_poisoned(
+            log,
+            request.request_id,
+            delivery.message_id,
+            delivery.dequeue_count,
+            delivery.poison_queue,
+            error,
+        )
     log.warning(
         "request %s: delivery %d of %d failed, to be retried: %s",
         request.request_id,
@@ -205,6 +224,7 @@ def _answer(
     answer: Answer,
     request: ScenarioRequest | None,
     delivery: Delivery,
+    context: RequestContext,
     *,
     request_id: str | None = None,
 ) -> str:
@@ -214,13 +234,8 @@ def _answer(
         request=request,
         request_id=request_id,
         message_id=delivery.message_id,
+        mode=context.mode,
         processed_at=dt.datetime.now(dt.UTC),
     )
-    log.info(
-        "request %s: %s%s (requested by %s)",
-        result["requestId"],
-        result["status"],
-        f" {result['group']['displayName']!r}" if result["group"] else "",
-        result["requestedBy"] or "unknown",
-    )
+    log_answer(log, result, context.mode)
     return json.dumps(result, ensure_ascii=False)

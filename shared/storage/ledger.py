@@ -36,15 +36,14 @@ from azure.core.exceptions import (
 from azure.storage.blob import (
     BlobClient,
     BlobLeaseClient,
-    BlobServiceClient,
     ContainerClient,
-    ExponentialRetry,
 )
 
 from shared.config.settings import Settings, StorageConnection
-from shared.core.errors import LockBusyError, StorageError
+from shared.core.errors import LockBusyError
 from shared.core.model import LedgerEntry
-from shared.storage.connection import credential_for, require
+from shared.storage.blobs import in_thread, open_container
+from shared.storage.connection import require
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -66,28 +65,15 @@ class Ledger:
         self._container_name = container
         self._lease_seconds = lease_seconds
         self._wait_seconds = wait_seconds
-        # The SDK's default retries back off from 15 s: minutes before a run learns storage is
-        # down. A few short ones, then the error (the timer retries next run, a request later).
-        self._retry = ExponentialRetry(initial_backoff=1, increment_base=2, retry_total=retries)
+        # A few short retries, then the error (the timer retries next run, a request later).
+        self._retries = retries
         self._container: ContainerClient | None = None
 
     def _blobs(self) -> ContainerClient:
         if self._container is None:
-            connection = self._connection
-            if connection.connection_string:
-                service = BlobServiceClient.from_connection_string(
-                    connection.connection_string, retry_policy=self._retry
-                )
-            else:
-                service = BlobServiceClient(
-                    account_url=str(connection.blob_service_uri),
-                    credential=credential_for(connection),
-                    retry_policy=self._retry,
-                )
-            container = service.get_container_client(self._container_name)
-            with contextlib.suppress(ResourceExistsError):
-                container.create_container()
-            self._container = container
+            self._container = open_container(
+                self._connection, self._container_name, retries=self._retries
+            )
         return self._container
 
     # --- history ---
@@ -217,11 +203,7 @@ def ledger_for(settings: Settings) -> Ledger | None:
 
 
 async def _call(function: Callable[..., T], *args: Any) -> T:
-    """Run a storage call in a worker thread; its failures leave as the project's own errors."""
-    try:
-        return await asyncio.to_thread(function, *args)
-    except AzureError as error:
-        raise StorageError(f"the assignment ledger in storage failed: {error}") from error
+    return await in_thread("the assignment ledger", function, *args)
 
 
 def _create_if_missing(blob: BlobClient) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import sys
+import uuid
 from types import ModuleType
 
 import pytest
 from azure.functions.timer import TimerRequest
 
 from shared.core.errors import SettingsError
+from shared.storage.reports import ReportStore
 from tests.builders import device
 
 
@@ -46,7 +49,12 @@ def test_the_app_registers_a_timer_and_a_queue_function_with_their_settings(monk
 
 def test_the_timer_function_invoked_as_the_host_would_creates_the_groups(emulator, monkeypatch):
     emulator.add_devices([device("SALES-UD"), device("HR-SD")])
-    module = load_app(monkeypatch, GRAPH_BASE_URL=emulator.base_url, GRAPH_RETRY_DELAY_SECONDS="0")
+    module = load_app(
+        monkeypatch,
+        GRAPH_BASE_URL=emulator.base_url,
+        GRAPH_RETRY_DELAY_SECONDS="0",
+        RUN_MODE="apply",
+    )
     timer = functions_by_trigger(module)["timerTrigger"].get_user_function()
 
     asyncio.run(timer(TimerRequest(past_due=False)))
@@ -72,3 +80,38 @@ def test_a_bad_setting_stops_the_app_at_start_naming_it(monkeypatch):
     with pytest.raises(SettingsError, match="MAX_NEW_GROUPS_PER_RUN"):
         load_app(monkeypatch, MAX_NEW_GROUPS_PER_RUN="lots")
     sys.modules.pop("function_app", None)
+
+
+def test_in_plan_mode_the_timer_writes_nothing_stores_its_report_and_logs_each_group(
+    emulator, azurite, monkeypatch, caplog
+):
+    emulator.add_devices([device("SALES-UD"), device("ODD-TAG")])
+    container = f"reports-{uuid.uuid4().hex[:8]}"
+    module = load_app(
+        monkeypatch,
+        GRAPH_BASE_URL=emulator.base_url,
+        AzureWebJobsStorage=azurite.connection_string,
+    )  # RUN_MODE unset: plan is the default
+    assert module.runtime.settings.run_mode == "plan"
+    module.runtime.reports = ReportStore(module.runtime.settings.storage, container=container)
+    timer = functions_by_trigger(module)["timerTrigger"].get_user_function()
+
+    with caplog.at_level(logging.INFO):
+        asyncio.run(timer(TimerRequest(past_due=False)))
+
+    assert emulator.groups() == []
+    assert not [r for r in emulator.requests if r.method != "GET"]
+    stored = asyncio.run(module.runtime.reports.load())
+    assert stored["mode"] == "plan" and stored["digest"].startswith("sha256:")
+    assert {e["value"]: e["action"] for e in stored["entries"]} == {
+        "": "create",
+        "SALES-UD": "create",
+        "ODD-TAG": "create",
+    }
+    lines = [r for r in caplog.records if r.getMessage().startswith("reconcile ")]
+    entries = [r.getMessage() for r in lines if r.getMessage().startswith("reconcile entry")]
+    assert len(entries) == 3 and all("(plan mode)" in line for line in entries)
+    assert any("'Autopilot - User-driven - SALES-UD'" in line for line in entries)
+    [summary] = [r for r in lines if r.getMessage().startswith("reconcile run ")]
+    assert summary.getMessage().startswith("reconcile run ok: plan: ")
+    assert summary.outcome == "ok" and summary.runMode == "plan"  # structured, too

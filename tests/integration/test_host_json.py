@@ -85,6 +85,7 @@ def test_the_failed_answer_comes_on_the_last_delivery_host_json_sets(
         "AzureWebJobsStorage": azurite.connection_string,
         "GRAPH_BASE_URL": emulator.base_url,
         "GRAPH_MAX_RETRIES": "0",
+        "RUN_MODE": "apply",
         "REQUEST_QUEUE": requests,
         "RESULT_QUEUE": results,
     }

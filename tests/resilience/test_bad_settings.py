@@ -21,6 +21,8 @@ BAD_VALUES: dict[str, list[str]] = {
     ],
     "RECONCILE_SCHEDULE": ["every 15 minutes", "0 */15 * * * * * *", "61 * * * * *"],
     "DRIFT_POLICY": ["fix", "ignore"],
+    "RUN_MODE": ["dry-run", "yes"],
+    "APPROVE_PLAN": ["yes", "sha256:xyz", "sha256:0123456789abcde"],
     "DELETED_GROUP_POLICY": ["recreate", "delete"],
     "MAX_NEW_GROUPS_PER_RUN": ["lots", "-1", "15001", "2.5"],
     "PURCHASE_ORDER_GROUPS": ["maybe", "2"],
