@@ -1,9 +1,10 @@
 """``make run``: the whole app on this machine, against Azurite and the Graph emulator.
 
 Starts Azurite and the Graph emulator with the sample tenant, creates the queues and runs the
-read-only preflight (``python -m shared doctor``), previews the reconcile, fires the
-timer function once through the local runner, puts a few sample requests (one of them invalid) on
-the request queue, lets the queue function answer them, and prints what happened.
+read-only preflight (``python -m shared doctor``), fires the timer function through the local
+runner in plan mode (a first deployment's default: nothing is written, the report is stored),
+then in apply mode, puts a few sample requests (one of them invalid) on the request queue as
+plain JSON, lets the queue function answer them, and ends with the next step: deploying.
 
 Test and demo tooling: in Azure, or with ``func start``, the Functions host does the runner's job.
 """
@@ -16,6 +17,7 @@ import json
 import logging
 import os
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -50,98 +52,100 @@ SAMPLE_REQUESTS: list[dict[str, Any]] = [
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     with Azurite() as azurite, Emulator(tenant=SAMPLE_TENANT) as emulator:
         os.environ.update(
             {
                 "AzureWebJobsStorage": azurite.connection_string,
                 "GRAPH_BASE_URL": emulator.base_url,
                 "SCENARIO_FILE": str(SAMPLE_SCENARIOS),
+                "RUN_MODE": "plan",  # a first deployment's default
+                "MAX_NEW_GROUPS_PER_RUN": "25",
             }
         )
-        print(f"Azurite queues on {azurite.queue_endpoint}")
-        print(
-            f"Graph emulator on {emulator.base_url} (sample tenant: {SAMPLE_TENANT.name}, "
-            f"{len(emulator.devices())} devices, {len(emulator.groups())} groups)\n"
-        )
+        print(f"Azurite on {azurite.queue_endpoint}; Graph emulator on {emulator.base_url}")
+        print(f"Sample tenant: {len(emulator.devices())} devices, {len(emulator.groups())} groups;")
+        print(f"scenarios: {SAMPLE_SCENARIOS.name} (user-driven names a profile and an ESP)\n")
 
+        from shared.cli.doctor import run_doctor
         from shared.cli.render import render_table
         from shared.config.settings import Settings
         from shared.core.permissions import required_roles
-        from shared.shell.reconcile import run_reconcile
 
         settings = Settings.from_env()
-        roles = required_roles(settings.catalogue)
-        emulator.set_permissions(roles)  # what `python -m shared grant-permissions` would grant
-        print(f"Scenarios: {SAMPLE_SCENARIOS.name} (user-driven names a profile and an ESP)")
-        print(f"Graph permissions granted to the app: {', '.join(roles)}\n")
-        from shared.cli.doctor import run_doctor
-
-        print("== 0. Preflight: python -m shared doctor ==")
+        emulator.set_permissions(required_roles(settings.catalogue))  # grant-permissions' job
         service = QueueServiceClient.from_connection_string(azurite.connection_string)
         for queue in (settings.request_queue, settings.result_queue, settings.poison_queue):
             with contextlib.suppress(ResourceExistsError):  # as infra/main.bicep creates them
                 service.create_queue(queue)
-        print(asyncio.run(run_doctor()).render())
-        print("== 1. Preview: python -m shared plan ==")
-        print(render_table(asyncio.run(run_reconcile(settings, apply=False))))
+        checklist = asyncio.run(run_doctor())
+        print(f"== 1. python -m shared doctor: {checklist.render().strip().splitlines()[-1]} ==\n")
 
         sys.path.insert(0, str(ROOT))
-        import function_app
+        print("== 2. The timer, in plan mode (RUN_MODE=plan): nothing is written ==")
+        before = _writes(emulator)
+        plan = _fire_timer().to_dict()
+        assignments = plan.pop("assignments", [])
+        print(render_table(plan, reasons=False), end="")
+        print(f"... and {len(assignments)} profile and ESP assignments to write.")
+        print(f"Graph writes: {_writes(emulator) - before}; the report: python -m shared report\n")
 
-        with LocalHost(function_app.app, overrides={"visibilityTimeout": 0}) as host:
-            print("== 2. The timer function, fired once by the local runner ==")
-            outcome = host.fire_timer("reconcile_groups")
-            print(
-                f"reconcile_groups: {outcome.status}"
-                + (f" ({outcome.error})" if outcome.error else "")
-            )
-            timer_run = function_app.runtime.last_report
-            print(render_table(timer_run) if timer_run else "(the timer run made no report)")
+        print("== 3. Switched to apply (azd env set RUN_MODE apply; azd up) ==")
+        os.environ["RUN_MODE"] = "apply"
+        before = _writes(emulator)
+        applied = _fire_timer()
+        print(textwrap.fill(applied.summary(), width=100))
+        print(f"Graph writes: {_writes(emulator) - before}\n")
 
-            print("== 3. Scenario requests from a ticketing system ==")
-            service = QueueServiceClient.from_connection_string(azurite.connection_string)
-            requests = service.get_queue_client(settings.request_queue)
-            with contextlib.suppress(ResourceExistsError):
-                requests.create_queue()
-            for request in SAMPLE_REQUESTS:
-                text = json.dumps(request)
-                requests.send_message(text)  # plain JSON, as the Python SDK sends by default
-                print(f"sent  {text}")
-            host.drain(timeout=60)
-            results = service.get_queue_client(settings.result_queue)
-            print()
-            for message in results.receive_messages(max_messages=32):
-                answer = json.loads(message.content)
-                group = answer["group"]["displayName"] if answer["group"] else "-"
-                errors = "; ".join(f"{e['field']}: {e['message']}" for e in answer["errors"])
-                assigned = ", ".join(
-                    f"{kind}: {a['status']}" for kind, a in answer.get("assignments", {}).items()
-                )
-                print(
-                    f"result {answer['requestId']}: {answer['status']:8} {group}"
-                    + (f"  [{errors}]" if errors else "")
-                    + (f"  ({assigned})" if assigned else "")
-                )
-
-        print("\n== 4. Groups in the tenant now ==")
-        for group in sorted(emulator.groups(), key=lambda g: g["displayName"]):
-            kind = "managed" if (group.get("uniqueName") or "").startswith("apg-") else "other"
-            print(
-                f"{kind:8} {group['displayName'][:60]:60} {group.get('membershipRule') or ''}"[:160]
-            )
-        print("\n== 5. Profile and ESP assignments now ==")
-        names = {g["id"]: g["displayName"] for g in emulator.groups()}
-        for profile in emulator.autopilot_profiles():
-            targets = emulator.profile_assignments(profile["id"])
-            print(f"profile {profile['displayName']!r}: {_group_names(targets, names)}")
-        for config in emulator.enrollment_configurations():
-            if config["@odata.type"].endswith("CompletionPageConfiguration") and config["priority"]:
-                targets = emulator.esp_assignments(config["id"])
-                print(f"ESP {config['displayName']!r}: {_group_names(targets, names)}")
-        writes = [r for r in emulator.requests if r.method in ("POST", "PATCH", "DELETE")]
-        print(f"\n{len(emulator.requests)} Graph requests in all, {len(writes)} of them writes.")
+        print("== 4. Requests from a ticketing system (plain JSON on the request queue) ==")
+        for answer in _requests(service, settings.request_queue, settings.result_queue):
+            print(answer)
+        print(f"\n== 5. Afterwards: {_afterwards(emulator)} ==")
+        print("\nNext: deploy it to your tenant, in plan mode first: README.md, Quickstart")
     return 0
+
+
+def _fire_timer() -> Any:
+    """The timer function fired once by the local runner, from function_app loaded afresh with
+    the environment's settings (as a new worker would); its report."""
+    sys.modules.pop("function_app", None)
+    import function_app
+
+    with LocalHost(function_app.app, overrides={"visibilityTimeout": 0}) as host:
+        host.fire_timer("reconcile_groups")
+    return function_app.runtime.last_report
+
+
+def _requests(service: QueueServiceClient, requests_queue: str, results_queue: str) -> list[str]:
+    sys.modules.pop("function_app", None)
+    import function_app
+
+    requests = service.get_queue_client(requests_queue)
+    for request in SAMPLE_REQUESTS:
+        requests.send_message(json.dumps(request))  # as the Python SDK sends by default
+    with LocalHost(function_app.app, overrides={"visibilityTimeout": 0}) as host:
+        host.drain(timeout=60)
+    lines = []
+    for message in service.get_queue_client(results_queue).receive_messages(max_messages=32):
+        answer = json.loads(message.content)
+        value = answer["groupTag"] or answer["purchaseOrderId"]
+        said = answer["errors"][0]["message"].split(";")[0] if answer["errors"] else ""
+        assigned = ", ".join(f"{a['status']}" for a in answer.get("assignments", {}).values())
+        extra = f" (profile, ESP: {assigned})" if assigned else f" ({said})" if said else ""
+        lines.append(f"{answer['requestId']} {value}: {answer['status']}{extra}")
+    return lines
+
+
+def _writes(emulator: Emulator) -> int:
+    return sum(1 for r in emulator.requests if r.method in ("POST", "PATCH", "DELETE"))
+
+
+def _afterwards(emulator: Emulator) -> str:
+    managed = [g for g in emulator.groups() if (g.get("uniqueName") or "").startswith("apg-")]
+    on_profiles = sum(
+        len(emulator.profile_assignments(p["id"])) for p in emulator.autopilot_profiles()
+    )
+    return f"{len(managed)} managed groups, {on_profiles} profile assignments"
 
 
 def _group_names(assignments: list[dict[str, Any]], names: dict[str, str]) -> str:

@@ -18,10 +18,14 @@ import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from azure.core.credentials import TokenCredential
 
+from shared.cli.credentials import SignIn
+from shared.cli.credentials import credential as make_credential
 from shared.cli.doctor_checks import (
+    delegated_fix,
     grant_fix,
     in_daemon_thread,
     queue_checks,
@@ -39,8 +43,15 @@ from shared.core.errors import (
 )
 from shared.core.model import AssignmentKind
 from shared.core.permissions import required_roles
-from shared.core.preflight import SETTINGS_CHECK, Check, Checklist
-from shared.graph.client import default_credential, graph_token
+from shared.core.preflight import (
+    SETTINGS_CHECK,
+    Check,
+    Checklist,
+    roles_claim,
+    scopes_claim,
+    token_claims,
+)
+from shared.graph.client import default_credential, graph_token, in_azure
 from shared.graph.gateway import GraphGateway
 from shared.graph.intune import group_ids
 from shared.shell.memory import QueryForms
@@ -169,8 +180,12 @@ async def run_doctor(
     environ: Mapping[str, str] | None = None,
     credential: TokenCredential | None = None,
     timeout: float = CHECK_TIMEOUT,
+    sign_in: SignIn | None = None,
 ) -> Checklist:
-    """Every check, in order; the checklist says what passed and how to fix the rest."""
+    """Every check, in order; the checklist says what passed and how to fix the rest.
+
+    ``sign_in``: the terminal's choice (``--credential``); without it, the app's own: the
+    managed identity in Azure, the Azure CLI on a laptop, the development token on loopback."""
     checklist = Checklist()
     try:
         settings = Settings.from_env(environ)
@@ -178,14 +193,33 @@ async def run_doctor(
         checklist.add(Check(SETTINGS_CHECK, False, str(error), "correct it (README, Settings)"))
         return checklist
     checklist.add(settings_check(settings))
-    await _graph_checks(settings, credential, timeout, checklist)
+    if credential is None and sign_in is not None:
+        credential = make_credential(sign_in)
+    await _graph_checks(
+        settings, credential, timeout, checklist, _who(settings, credential, sign_in)
+    )
     for check in await queue_checks(settings, timeout):
         checklist.add(check)
     return checklist
 
 
+def _who(settings: Settings, credential: TokenCredential | None, sign_in: SignIn | None) -> str:
+    """Which sign-in the doctor uses, in words."""
+    if sign_in is not None:
+        return sign_in.describe()
+    if credential is not None:
+        return f"the credential given ({type(credential).__name__})"
+    if settings.graph_is_loopback:
+        return SignIn("development").describe()
+    return "the app's managed identity" if in_azure() else SignIn("cli").describe()
+
+
 async def _graph_checks(
-    settings: Settings, credential: TokenCredential | None, timeout: float, checklist: Checklist
+    settings: Settings,
+    credential: TokenCredential | None,
+    timeout: float,
+    checklist: Checklist,
+    who: str = "",
 ) -> None:
     reads = reads_for(settings)
     probes = [*((read.name, read.probe) for read in reads), (UPSERT_CHECK, _upsert_route)]
@@ -196,10 +230,12 @@ async def _graph_checks(
             in_daemon_thread(lambda: graph_token(settings, credential)), timeout
         )
     except Exception as error:  # no credential, no sign-in, a timeout: the token check says so
-        checklist.add(token_check(None, error, needed_roles(settings), settings))
+        checklist.add(token_check(None, error, needed_roles(settings), settings, who))
         _skip(checklist, [name for name, _ in probes], "no token for Graph (see above)")
         return
-    checklist.add(token_check(token, None, needed_roles(settings), settings))
+    checklist.add(token_check(token, None, needed_roles(settings), settings, who))
+    claims = token_claims(token)
+    delegated = claims if scopes_claim(claims) is not None and roles_claim(claims) is None else None
     quick = dataclasses.replace(
         settings,
         graph_max_retries=min(settings.graph_max_retries, GRAPH_RETRIES),
@@ -207,7 +243,7 @@ async def _graph_checks(
     )
     async with GraphGateway.from_settings(quick, credential) as gateway:
         for index, (name, probe) in enumerate(probes):
-            check, answered = await _attempt(name, probe(gateway), timeout, settings)
+            check, answered = await _attempt(name, probe(gateway), timeout, settings, delegated)
             checklist.add(check)
             if not answered:
                 later = [later_name for later_name, _ in probes[index + 1 :]]
@@ -221,7 +257,11 @@ def _skip(checklist: Checklist, names: list[str], reason: str) -> None:
 
 
 async def _attempt(
-    name: str, probe: Awaitable[str], timeout: float, settings: Settings
+    name: str,
+    probe: Awaitable[str],
+    timeout: float,
+    settings: Settings,
+    delegated: dict[str, Any] | None = None,
 ) -> tuple[Check, bool]:
     """The check, and whether Graph answered at all (if not, later checks are skipped)."""
     unreachable = (
@@ -236,8 +276,11 @@ async def _attempt(
             Check(
                 name,
                 False,
-                f"Graph answered 403: the identity lacks {error.permission}",
-                grant_fix([error.permission], settings),
+                f"Graph answered 403: the {'sign-in' if delegated else 'identity'} lacks "
+                f"{error.permission}",
+                delegated_fix([error.permission], delegated)
+                if delegated
+                else grant_fix([error.permission], settings),
             ),
             True,
         )

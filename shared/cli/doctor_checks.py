@@ -20,6 +20,7 @@ from shared.core.preflight import (
     broader_held,
     missing_roles,
     roles_claim,
+    scopes_claim,
     token_claims,
 )
 from shared.storage.queues import QueueCheckError, peek_check
@@ -60,18 +61,38 @@ def _describe(storage: StorageConnection) -> str:
     return f"{storage.queue_service_uri} with an identity{identity}"
 
 
+def delegated_fix(permissions: Sequence[str], claims: dict[str, Any] | None) -> str:
+    """What a signed-in admin does about missing delegated permissions: on the app registration
+    they signed in through, never on the app's managed identity."""
+    app = (claims or {}).get("appid") or (claims or {}).get("azp") or "<your app registration>"
+    return (
+        f"your sign-in lacks the delegated permission(s) {', '.join(permissions)}: add them to "
+        f"the app registration {app} (Microsoft Graph, delegated) and grant admin consent "
+        f"(az ad app permission add --id {app} ...; az ad app permission admin-consent --id "
+        f"{app}; docs/getting-started.md), then sign in again. The Azure CLI's own sign-in "
+        "(--credential cli) cannot be given them: use --credential device-code or browser with "
+        "your app registration. Your account needs an Intune or Groups administrator role too"
+    )
+
+
 def token_check(
-    token: str | None, error: Exception | None, needed: Sequence[str], settings: Settings
+    token: str | None,
+    error: Exception | None,
+    needed: Sequence[str],
+    settings: Settings,
+    who: str = "",
 ) -> Check:
-    """What the token says about the permissions, read from its claims, never shown."""
+    """What the token says about the permissions, read from its claims, never shown. ``who``
+    says which sign-in got it."""
+    used = f"signed in with {who}: " if who else ""
     if token is None:
         reason = "none within the timeout" if isinstance(error, TimeoutError) else _short(error)
         return Check(
             TOKEN_CHECK,
             False,
-            f"no token: {reason}",
-            "sign in with `az login` on a laptop; in Azure, check the managed identity "
-            "(AZURE_CLIENT_ID)",
+            f"{used}no token: {reason}",
+            "sign in with `az login` on a laptop (or choose --credential device-code, browser "
+            "or environment); in Azure, check the managed identity (AZURE_CLIENT_ID)",
         )
     claims = token_claims(token)
     roles = roles_claim(claims)
@@ -80,17 +101,34 @@ def token_check(
         return Check(
             TOKEN_CHECK,
             True,
-            f"{what}, not a JWT: no roles claim, so the requests below check the permissions",
+            f"{used}{what}, not a JWT: no roles claim, so the requests below check the permissions",
         )
-    if roles is None:
-        who = claims.get("upn") or claims.get("unique_name") or "a signed-in user"
+    scopes = scopes_claim(claims)
+    if roles is None and scopes is not None:
+        user = claims.get("upn") or claims.get("unique_name") or "a signed-in user"
+        missing = missing_roles(scopes, needed)
+        if missing:
+            return Check(
+                TOKEN_CHECK,
+                False,
+                f"{used}a user's token ({user}); its scopes lack {', '.join(missing)}",
+                delegated_fix(missing, claims),
+            )
         return Check(
             TOKEN_CHECK,
             True,
-            f"a user's token ({who}), no roles claim: the requests below check this account's "
-            "access, not the app identity's",
+            f"{used}a user's token ({user}) with the delegated {', '.join(needed)}: the "
+            "requests below check this account's access, not the app identity's",
         )
-    app = f"an app-only token (app {claims.get('appid') or claims.get('azp') or 'unknown'})"
+    if roles is None:
+        who_is = claims.get("upn") or claims.get("unique_name") or "a signed-in user"
+        return Check(
+            TOKEN_CHECK,
+            True,
+            f"{used}a user's token ({who_is}), no roles claim: the requests below check this "
+            "account's access, not the app identity's",
+        )
+    app = f"{used}an app-only token (app {claims.get('appid') or claims.get('azp') or 'unknown'})"
     missing = missing_roles(roles, needed)
     if missing:
         return Check(

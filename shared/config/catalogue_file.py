@@ -15,7 +15,7 @@ SHIPPED_CATALOGUE = Path(__file__).resolve().parent.parent / "scenarios.json"
 def load_catalogue(path: str | Path | None = None) -> Catalogue:
     source = Path(path) if path else SHIPPED_CATALOGUE
     try:
-        document = json.loads(source.read_text(encoding="utf-8"))
+        document = json.loads(source.read_text(encoding="utf-8-sig"))
     except FileNotFoundError as error:
         raise CatalogueError(f"scenario catalogue {source} does not exist") from error
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:

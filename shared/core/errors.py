@@ -23,6 +23,7 @@ the boundary (``raise ... from error``); a test checks this drawing against the 
     │   └── StorageError         the host's storage account did not answer as asked
     └── GraphError
         ├── TransientGraphError  throttled, unavailable, timed out, connection dropped
+        ├── SignInError          no token: no sign-in, a missing Azure CLI, a refused login
         └── PermanentGraphError  Graph refused the request; retrying will not help
             └── PermissionDeniedError  403; names the application permission to grant
 """
@@ -85,6 +86,10 @@ class GraphError(AppError):
 
 class TransientGraphError(GraphError, TransientError):
     """Graph could not answer now (429, 503, 504, timeout, dropped connection): retry later."""
+
+
+class SignInError(GraphError):
+    """No token could be had for Graph (the credential failed); the message says why."""
 
 
 class PermanentGraphError(GraphError):

@@ -109,6 +109,15 @@ def roles_claim(claims: dict[str, Any] | None) -> list[str] | None:
     return [role for role in roles if isinstance(role, str)]
 
 
+def scopes_claim(claims: dict[str, Any] | None) -> list[str] | None:
+    """The delegated permissions a user's token carries (its space-separated ``scp`` claim);
+    None when it has none (an app-only token, or not a JWT)."""
+    scopes = (claims or {}).get("scp")
+    if not isinstance(scopes, str):
+        return None
+    return scopes.split()
+
+
 def missing_roles(held: Iterable[str], required: Sequence[str]) -> list[str]:
     """The required permissions the roles do not grant, directly or through a broader one."""
     have = set(held)

@@ -45,6 +45,11 @@ class LoopbackTokenProvider(AuthenticationProvider):  # type: ignore[misc]
         request.headers.add("Authorization", f"Bearer {DEVELOPMENT_TOKEN}")
 
 
+def in_azure() -> bool:
+    """Whether a managed identity endpoint is there (the code runs in Azure)."""
+    return bool(os.environ.get("IDENTITY_ENDPOINT") or os.environ.get("MSI_ENDPOINT"))
+
+
 def default_credential(settings: Settings) -> TokenCredential:
     """Managed identity in Azure (user-assigned if AZURE_CLIENT_ID is set), else the Azure CLI.
 
@@ -53,7 +58,7 @@ def default_credential(settings: Settings) -> TokenCredential:
     """
     from azure.identity import AzureCliCredential, ManagedIdentityCredential
 
-    if os.environ.get("IDENTITY_ENDPOINT") or os.environ.get("MSI_ENDPOINT"):
+    if in_azure():
         return ManagedIdentityCredential(client_id=settings.azure_client_id)
     return AzureCliCredential()
 

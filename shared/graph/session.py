@@ -15,6 +15,7 @@ from typing import Any, Self
 
 import httpx
 from azure.core.credentials import TokenCredential
+from azure.core.exceptions import ClientAuthenticationError
 from kiota_abstractions.api_error import APIError
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
@@ -26,6 +27,7 @@ from shared.core.errors import (
     GraphError,
     PermanentGraphError,
     PermissionDeniedError,
+    SignInError,
     TransientGraphError,
 )
 from shared.core.permissions import DEVICE_PERMISSION, intune_permission
@@ -70,6 +72,9 @@ class GraphSession:
             content = await self._adapter.send_primitive_async(info, "bytes", ERROR_MAP)
         except APIError as error:
             raise translate(error, operation, permission) from error
+        except ClientAuthenticationError as error:  # the credential gave no token
+            first = (str(error.message or error).strip().splitlines() or ["no message"])[0]
+            raise SignInError(f"no sign-in for Microsoft Graph: {first}") from error
         except httpx.TransportError as error:
             raise TransientGraphError(
                 f"{operation}: connection to Graph failed ({type(error).__name__})"

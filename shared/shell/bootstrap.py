@@ -14,8 +14,10 @@ import weakref
 from dataclasses import dataclass, field
 from functools import partial
 
+from shared import __version__
 from shared.config.hostconfig import QueueHostSettings, load_queue_settings
 from shared.config.settings import Settings
+from shared.config.typos import near_misses
 from shared.core.errors import AppError
 from shared.graph.gateway import GraphGateway
 from shared.shell.memory import HandmadeGroups, QueryForms, RecentlyCreated
@@ -117,4 +119,10 @@ class Runtime:
 
 
 def load_runtime() -> Runtime:
-    return Runtime(Settings.from_env())
+    for name, likely in near_misses():
+        log.warning("settings: %s is not a setting the app reads; did you mean %s?", name, likely)
+    runtime = Runtime(Settings.from_env())
+    log.info(
+        "autopilot-groups %s started in %s mode (RUN_MODE)", __version__, runtime.settings.run_mode
+    )
+    return runtime

@@ -49,7 +49,7 @@ async def run_reconcile(
     try:
         await _run(report, settings, graph, ledger or ledger_for(settings), query_forms, force)
     except (GraphError, TransientError) as error:
-        report.error = str(error)
+        report.error, report.stopped_by = str(error), error
     finally:
         report.graph_requests = graph.requests_sent - start
         report.ended = _now()

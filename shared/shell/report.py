@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared import __version__
+from shared.core.errors import AppError
 from shared.core.model import Inventory
 from shared.core.plan import Action, AssignAction, AssignmentEntry, Done, Plan, PlanEntry
 from shared.core.wording import assignment_outcome, entry_outcome, entry_reason
@@ -24,6 +25,7 @@ class Report:
     plan: Plan | None = None  # after an apply, every write settled with its outcome
     inventory: Inventory | None = None
     error: str | None = None
+    stopped_by: AppError | None = None  # the error that stopped the run, if one did
     unsafe: bool = False
     approved: bool = False  # an unsafe plan let through by APPROVE_PLAN (its own digest)
     groups_observed: int = 0
@@ -156,6 +158,7 @@ class Report:
             "unsafe": self.unsafe,
             "digest": self.digest,
             "approved": self.approved,
+            "summary": self.summary(),
             "totals": self.totals(),
             "entries": [
                 {

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from typing import Any
 
 from azure.core.exceptions import (
+    AzureError,
     ClientAuthenticationError,
     HttpResponseError,
     ResourceExistsError,
@@ -26,7 +28,7 @@ from azure.storage.queue import (
 )
 
 from shared.config.settings import StorageConnection
-from shared.core.errors import AppError
+from shared.core.errors import AppError, StorageError
 from shared.storage.connection import credential_for, require
 
 
@@ -70,12 +72,42 @@ def queue_client(
 def send_text(client: QueueClient, text: str) -> str:
     """Send one message, creating the queue first if it does not exist (as output bindings do)."""
     try:
-        message = client.send_message(text)
-    except ResourceNotFoundError:
-        with contextlib.suppress(ResourceExistsError):
-            client.create_queue()
-        message = client.send_message(text)
+        try:
+            message = client.send_message(text)
+        except ResourceNotFoundError:
+            with contextlib.suppress(ResourceExistsError):
+                client.create_queue()
+            message = client.send_message(text)
+    except AzureError as error:
+        raise StorageError(
+            f"sending to the queue {client.queue_name} failed: {_first(error)}"
+        ) from error
     return str(message.id)
+
+
+def find_answer(client: QueueClient, request_id: str) -> dict[str, Any] | None:
+    """The first answer to ``request_id`` among the result queue's first 32 (peeked, not taken)."""
+    try:
+        texts = peek_texts(client)
+    except ResourceNotFoundError as error:
+        raise StorageError(f"the result queue {client.queue_name} does not exist") from error
+    except AzureError as error:
+        raise StorageError(
+            f"reading the queue {client.queue_name} failed: {_first(error)}"
+        ) from error
+    for text in texts:
+        try:
+            answer = json.loads(text)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(answer, dict) and answer.get("requestId") == request_id:
+            return answer
+    return None
+
+
+def _first(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 async def send_text_async(client: QueueClient, text: str) -> str:

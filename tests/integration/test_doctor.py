@@ -330,3 +330,45 @@ def test_without_readwrite_the_profile_read_is_refused_naming_the_permission_the
         "403: the identity lacks DeviceManagementServiceConfig.ReadWrite.All"
         in (failed(checklist)["read Autopilot devices"])
     )
+
+
+class EmulatorCredential:
+    """A sign-in whose token the emulator issued: a user's (``scp``) or an app's (``roles``)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(self.token, 4102444800)
+
+
+def test_a_delegated_token_without_a_scope_fails_naming_it_and_the_fix_for_that_sign_in(
+    emulator, env
+):
+    token = emulator.delegated_token(
+        scopes=["DeviceManagementServiceConfig.Read.All"], upn="admin@contoso.example"
+    )
+
+    checklist = doctor(env, EmulatorCredential(token))
+
+    problems = failed(checklist)
+    token_fix = next(c.fix for c in checklist.checks if c.name == "a token for Microsoft Graph")
+    assert "a token for Microsoft Graph" in problems
+    assert "lack Group.ReadWrite.All" in problems["a token for Microsoft Graph"]
+    assert "admin@contoso.example" in problems["a token for Microsoft Graph"]
+    assert "app registration" in token_fix and "admin-consent" in token_fix
+    assert "grant-permissions" not in token_fix  # the managed identity is not this sign-in
+    group_reads = [c for c in checklist.checks if c.name == "read groups with the app's query"]
+    assert group_reads and not group_reads[0].ok  # the emulator refuses what scp lacks
+    assert "grant-permissions" not in group_reads[0].fix and "delegated" in group_reads[0].fix
+
+
+def test_a_delegated_token_with_every_scope_passes_and_the_doctor_says_who_signed_in(emulator, env):
+    token = emulator.delegated_token(scopes=list(REQUIRED_ROLES), upn="admin@contoso.example")
+
+    checklist = doctor(env, EmulatorCredential(token))
+
+    check = next(c for c in checklist.checks if c.name == "a token for Microsoft Graph")
+    assert check.ok and "a user's token (admin@contoso.example)" in check.detail
+    assert "signed in with the credential given (EmulatorCredential)" in check.detail
+    assert "a token for Microsoft Graph" not in failed(checklist)
