@@ -119,14 +119,17 @@ def _decide(
     if group in history.pending:
         reason = f"assigned to {what} moments ago; Graph does not show it yet"
         return replace(entry, action=AssignAction.PENDING, reason=reason)
+    # An attempt of the app's own, begun and not confirmed, comes before drift: the plan that
+    # began it did not see the group there either (a writer beside this one, whose write's
+    # answer was lost, must not make an earlier write of the app's look taken off).
+    if group in history.intended:
+        reason = f"a write to {what} was begun and never confirmed; written again"
+        return replace(entry, action=AssignAction.ASSIGN, reason=reason)
     if group in history.known:
         taken = f"taken off {what} since the app saw it there"
         if drift_policy == "repair":
             return replace(entry, action=AssignAction.REPAIR, reason=f"{taken}; put back")
         return replace(entry, action=AssignAction.DRIFT, reason=f"{taken} (DRIFT_POLICY=report)")
-    if group in history.intended:
-        reason = f"a write to {what} was begun and never confirmed; written again"
-        return replace(entry, action=AssignAction.ASSIGN, reason=reason)
     return replace(entry, action=AssignAction.ASSIGN, reason=f"not on {what} yet")
 
 

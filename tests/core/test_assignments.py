@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from shared.core.assignments import resolve
 from shared.core.catalogue import parse_catalogue
+from shared.core.history import target_history
 from shared.core.model import (
     AssignmentKind,
     IntuneObject,
     IntuneView,
     Kind,
+    LedgerEntry,
     TargetHistory,
     Wanted,
     WantedGroup,
@@ -224,6 +228,21 @@ def test_a_write_begun_and_never_confirmed_is_written_again_at_once_not_counted_
     esp = plan.assignments[1]
     assert esp.action is AssignAction.ASSIGN and esp.writes
     assert "begun and never confirmed" in esp.reason
+
+
+NOW = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
+
+
+def test_an_earlier_write_with_a_later_attempt_never_confirmed_is_written_again_not_drift():
+    # One writer wrote the group; a writer beside it began the same write and lost its answer;
+    # Graph shows neither yet. Found by the chaos run: this read as "taken off".
+    entry = LedgerEntry(written="2026-12-03T11:55:00+00:00", intended="2026-12-03T11:59:00+00:00")
+    history = {"p-ud": target_history({"g-SALES-UD": entry}, NOW)}
+
+    plan = plan_for([group("SALES-UD")], "SALES-UD", intune=view(history=history))
+
+    profile = plan.assignments[0]
+    assert profile.action is AssignAction.ASSIGN and "begun and never confirmed" in profile.reason
 
 
 def test_a_name_that_does_not_resolve_skips_that_scenarios_assignments_and_marks_them_unresolved():
