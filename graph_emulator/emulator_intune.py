@@ -101,6 +101,11 @@ class IntuneSeeding:
         policy = self._service.policies.policy(policy_id)
         return self._service.policies.targets.current(policy["id"])
 
+    def membership_target_history(self, policy_id: str) -> list[str | None]:
+        """Every target the policy has had, oldest first (its seeded one included)."""
+        policy = self._service.policies.policy(policy_id)
+        return self._service.policies.targets.history(policy["id"])
+
     def _group_id(self, group: str) -> str:
         target = seed_target(group, self.groups())
         assert target.group_id is not None

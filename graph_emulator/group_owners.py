@@ -106,12 +106,18 @@ class OwnerEndpoints:
     """The owners list and the two ``$ref`` writes."""
 
     def __init__(
-        self, state: TenantState, owners: OwnerLists, find: FindPrincipal, page_size: int = 100
+        self,
+        state: TenantState,
+        owners: OwnerLists,
+        find: FindPrincipal,
+        page_size: int = 100,
+        strict: bool = False,
     ) -> None:
         self.state = state
         self.owners = owners
         self.find = find
         self.page_size = page_size
+        self.strict = strict
 
     def register(self, router: Router) -> None:
         base = rf"/groups/(?P<group_id>{_GUID})/owners"
@@ -138,8 +144,10 @@ class OwnerEndpoints:
         if unknown:
             raise bad_request(f"Property '{sorted(unknown)[0]}' is not valid in a reference.")
         object_id = referenced_id(body.get("@odata.id"), "@odata.id")
+        # Strict: the write lands where the group is visible only after the lag (README).
+        view = self.state.visible_group if self.strict else self.state.current_group
         with self.state.lock:
-            if self.state.current_group(group_id) is None:
+            if view(group_id) is None:
                 raise missing_object(group_id)
             if self.find(object_id) is None:
                 raise missing_object(object_id)

@@ -92,6 +92,11 @@ class MembershipTargets:
             targets = self._targets[policy_id.lower()].current or ()
         return targets[0] if targets else None
 
+    def history(self, policy_id: str) -> list[str | None]:
+        with self.state.lock:
+            versions = self._targets[policy_id.lower()].versions
+            return [targets[0] if targets else None for _, targets in versions]
+
     def set_outside_scope(self, group_id: str, outside: bool = True) -> None:
         """Mark a group as outside the caller's Intune RBAC scope (scope tags are not
         otherwise modelled): ``securityGroupNotInCallerScope``."""

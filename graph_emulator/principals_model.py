@@ -24,6 +24,8 @@ GRAPH_APP_ROLES = {
     "Group.Read.All": "5b567255-7703-4780-807c-7be8301ae99b",
     "Group.ReadWrite.All": "62a82d76-70ea-41e2-9197-370581804d09",
     "Application.Read.All": "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
+    "DeviceManagementConfiguration.Read.All": "dc377aa6-52d8-4e23-b271-2a7ae04cedf3",
+    "DeviceManagementConfiguration.ReadWrite.All": "9241abd9-d0e6-425a-bd4f-47ba86e767a4",
 }
 SP_PROPERTIES = (
     "id",

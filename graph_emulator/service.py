@@ -86,7 +86,7 @@ class GraphService:
         self.groups = GroupEndpoints(
             state, group_page_size, seed, strict, owners=self.owners, find=find
         )
-        self.owner_routes = OwnerEndpoints(state, self.owners, find, group_page_size)
+        self.owner_routes = OwnerEndpoints(state, self.owners, find, group_page_size, strict)
         self.deleted = DeletedItemEndpoints(state, group_page_size, strict)
         self.profiles = AutopilotProfileEndpoints(state, intune_page_size, strict)
         self.enrollment = EnrollmentConfigurationEndpoints(state, intune_page_size, strict)

@@ -98,6 +98,9 @@ class ServicePrincipalEndpoints:
         with self._lock:
             if sp["id"].lower() in self._sps:
                 raise ValueError(f"service principal id {sp['id']!r} is already taken")
+            if any(s["appId"].lower() == sp["appId"].lower() for s in self._sps.values()):
+                # A tenant holds one service principal per application.
+                raise ValueError(f"a service principal for appId {sp['appId']!r} exists already")
             self._sps[sp["id"].lower()] = sp
         return copy.deepcopy(sp)
 

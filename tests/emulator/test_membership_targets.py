@@ -90,6 +90,17 @@ def test_a_valid_target_is_set_and_the_documented_result_comes_back(emulator, be
     )
 
 
+def test_the_history_keeps_every_target_the_policy_had_and_a_refused_set_adds_none(
+    emulator, beta, tenant
+):
+    policy = tenant["dp"]["id"]
+    emulator.set_membership_target(policy, tenant["good"]["id"])
+    set_target(beta, tenant["dp"], make_case(emulator, tenant, "notStaticSecurityGroup"))
+    emulator.set_membership_target(policy, None)
+
+    assert emulator.membership_target_history(policy) == [None, tenant["good"]["id"], None]
+
+
 def test_a_policy_without_a_target_retrieves_no_status(beta, tenant) -> None:
     assert target_statuses(retrieve(beta, tenant["dp"])) == (True, [])
 

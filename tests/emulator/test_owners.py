@@ -199,6 +199,30 @@ def test_the_owners_list_is_read_through_the_lag(
     assert [o["id"] for o in after] == [client_sp["id"]]
 
 
+@pytest.mark.parametrize("strict", [False, True], ids=["default", "strict"])
+def test_an_owner_for_a_group_made_a_moment_ago_is_404_under_strict_until_the_lag_passes(
+    clock: ManualClock, strict: bool
+) -> None:
+    with (
+        Emulator(clock=clock, strict=strict, lag_seconds=5) as emulator,
+        httpx.Client(base_url=emulator.base_url, headers=TOKEN_HEADERS) as client,
+    ):
+        sp = emulator.add_provisioning_client()
+        group = upsert(client).json()
+        ref = {"@odata.id": directory_object(sp["id"])}
+        at_once = client.post(f"{owners_url(group['id'])}/$ref", json=ref)
+        clock.advance(5)
+        later = client.post(f"{owners_url(group['id'])}/$ref", json=ref)
+
+    if strict:
+        assert_graph_error(at_once, 404, "Request_ResourceNotFound")
+        assert later.status_code == 204
+    else:
+        assert at_once.status_code == 204
+        assert_graph_error(later, 400, "Request_BadRequest")  # already its owner
+    assert emulator.owners(group["id"]) == [sp["id"]]
+
+
 def test_an_upsert_that_creates_sets_its_bound_owners(emulator, client, client_sp) -> None:
     bind = {"owners@odata.bind": [directory_object(client_sp["id"])]}
 

@@ -232,3 +232,11 @@ def test_a_tenant_file_seeds_service_principals_and_existing_assignments():
     }
     (assignment,) = emu.app_role_assignments()
     assert assignment["principalDisplayName"] == "id-seeded"
+
+
+def test_a_second_service_principal_for_one_application_is_refused(admin):
+    admin.add_provisioning_client()
+
+    with pytest.raises(ValueError, match="appId 'f1346770-5b25-470b-88bd-d5744ab7952c' exists"):
+        admin.add_provisioning_client()
+    assert sum(s["appId"].startswith("f1346770") for s in admin.service_principals()) == 1
