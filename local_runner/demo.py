@@ -48,7 +48,16 @@ SAMPLE_REQUESTS: list[dict[str, Any]] = [
     },
     {"requestId": "RITM0010003", "scenario": "pre-provisioning", "purchaseOrderId": "PO-77821"},
     {"requestId": "RITM0010004", "scenario": "moon-landing", "groupTag": "APOLLO-UD"},
+    {"requestId": "RITM0010005", "scenario": "user-driven-prep"},  # its one group
 ]
+READ_BY_POST = "/retrieveEnrollmentTimeDeviceMembershipTarget"
+# How the demo names each assignment of an answer.
+SHORT = {
+    "autopilotProfile": "profile",
+    "enrollmentStatusPage": "ESP",
+    "owner": "owner",
+    "devicePreparationPolicy": "policy",
+}
 
 
 def main() -> int:
@@ -65,7 +74,10 @@ def main() -> int:
         )
         print(f"Azurite on {azurite.queue_endpoint}; Graph emulator on {emulator.base_url}")
         print(f"Sample tenant: {len(emulator.devices())} devices, {len(emulator.groups())} groups;")
-        print(f"scenarios: {SAMPLE_SCENARIOS.name} (user-driven names a profile and an ESP)\n")
+        print(
+            f"scenarios: {SAMPLE_SCENARIOS.name} (user-driven names a profile and an ESP,\n"
+            "user-driven-prep a device preparation policy)\n"
+        )
 
         from shared.cli.doctor import run_doctor
         from shared.cli.render import render_table
@@ -87,7 +99,7 @@ def main() -> int:
         plan = _fire_timer().to_dict()
         assignments = plan.pop("assignments", [])
         print(render_table(plan, reasons=False), end="")
-        print(f"... and {len(assignments)} profile and ESP assignments to write.")
+        print(f"... and {len(assignments)} assignments (profiles, ESPs, device preparation).")
         print(f"Graph writes: {_writes(emulator) - before}; the report: python -m shared report\n")
 
         print("== 3. Switched to apply (azd env set RUN_MODE apply; azd up) ==")
@@ -100,7 +112,7 @@ def main() -> int:
         print("== 4. Requests from a ticketing system (plain JSON on the request queue) ==")
         for answer in _requests(service, settings.request_queue, settings.result_queue):
             print(answer)
-        print(f"\n== 5. Afterwards: {_afterwards(emulator)} ==")
+        print(f"\n== 5. Afterwards: {_afterwards(emulator)}")
         print("\nNext: deploy it to your tenant, in plan mode first: README.md, Quickstart")
     return 0
 
@@ -128,16 +140,24 @@ def _requests(service: QueueServiceClient, requests_queue: str, results_queue: s
     lines = []
     for message in service.get_queue_client(results_queue).receive_messages(max_messages=32):
         answer = json.loads(message.content)
-        value = answer["groupTag"] or answer["purchaseOrderId"]
+        value = answer["groupTag"] or answer["purchaseOrderId"] or answer["scenario"]
         said = answer["errors"][0]["message"].split(";")[0] if answer["errors"] else ""
-        assigned = ", ".join(f"{a['status']}" for a in answer.get("assignments", {}).values())
-        extra = f" (profile, ESP: {assigned})" if assigned else f" ({said})" if said else ""
+        assigned = ", ".join(
+            f"{SHORT.get(kind, kind)} {a['status']}"
+            for kind, a in (answer.get("assignments") or {}).items()
+        )
+        extra = f" ({assigned})" if assigned else f" ({said})" if said else ""
         lines.append(f"{answer['requestId']} {value}: {answer['status']}{extra}")
     return lines
 
 
 def _writes(emulator: Emulator) -> int:
-    return sum(1 for r in emulator.requests if r.method in ("POST", "PATCH", "DELETE"))
+    """Graph writes: the retrieve action is a POST that only reads."""
+    return sum(
+        1
+        for r in emulator.requests
+        if r.method in ("POST", "PATCH", "DELETE") and not r.path.endswith(READ_BY_POST)
+    )
 
 
 def _afterwards(emulator: Emulator) -> str:
@@ -145,7 +165,14 @@ def _afterwards(emulator: Emulator) -> str:
     on_profiles = sum(
         len(emulator.profile_assignments(p["id"])) for p in emulator.autopilot_profiles()
     )
-    return f"{len(managed)} managed groups, {on_profiles} profile assignments"
+    targeted = sum(
+        emulator.membership_target(p["id"]) in {g["id"] for g in managed}
+        for p in emulator.configuration_policies()
+    )
+    return (
+        f"{len(managed)} managed groups, {on_profiles} profile assignments, "
+        f"{targeted} device preparation policy on its group"  # the sample tenant has one
+    )
 
 
 def _group_names(assignments: list[dict[str, Any]], names: dict[str, str]) -> str:

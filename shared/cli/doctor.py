@@ -13,11 +13,9 @@ Graph's documentation, an update of a group that does not exist.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 from azure.core.credentials import TokenCredential
@@ -32,16 +30,14 @@ from shared.cli.doctor_checks import (
     settings_check,
     token_check,
 )
+from shared.cli.doctor_reads import DoctorSurprise, reads_for
 from shared.config.settings import Settings
-from shared.core.assignments import resolve
 from shared.core.errors import (
-    AppError,
     GraphError,
     PermissionDeniedError,
     SettingsError,
     TransientGraphError,
 )
-from shared.core.model import AssignmentKind
 from shared.core.permissions import required_roles
 from shared.core.preflight import (
     SETTINGS_CHECK,
@@ -53,10 +49,6 @@ from shared.core.preflight import (
 )
 from shared.graph.client import default_credential, graph_token, in_azure
 from shared.graph.gateway import GraphGateway
-from shared.graph.intune import group_ids
-from shared.shell.memory import QueryForms
-from shared.shell.observe import observe_groups
-from shared.shell.observe_intune import read_profiles
 
 CHECK_TIMEOUT = 15.0  # seconds per check
 GRAPH_RETRIES = 1  # per Graph request (the app's own setting may wait minutes in all)
@@ -68,95 +60,6 @@ PROBE_BODY = {"description": "A probe of python -m shared doctor: it must find n
 def needed_roles(settings: Settings) -> tuple[str, ...]:
     """The application permissions these settings need: the one place the doctor asks."""
     return required_roles(settings.catalogue)
-
-
-@dataclass(frozen=True)
-class Read:
-    """One read the app makes: ``probe`` returns what it found, or raises a ``GraphError``."""
-
-    name: str
-    probe: Callable[[GraphGateway], Awaitable[str]]
-
-
-async def _devices(gateway: GraphGateway) -> str:
-    async with contextlib.aclosing(gateway.device_pages(top=1)) as pages:
-        async for page in pages:
-            return f"the Autopilot device list answered ({len(page)} of $top=1)"
-    return "the Autopilot device list answered"
-
-
-async def _groups(gateway: GraphGateway) -> str:
-    query = QueryForms()
-    await observe_groups(gateway, query, first_page=True)
-    if query.split:
-        return (
-            "Graph refused the combined group filter (400); the two basic queries the app "
-            "falls back to answered"
-        )
-    return "the combined group filter answered"
-
-
-class DoctorSurprise(AppError):
-    """Graph answered, but not as documented (or not as the settings need)."""
-
-    def __init__(self, detail: str, fix: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.fix = fix
-
-
-def _targets(kind: AssignmentKind, names: set[str]) -> Callable[[GraphGateway], Awaitable[str]]:
-    """The list of one kind of target, each name the catalogue gives resolved against it, and
-    its assignments read, as a run does (every profile's, with the list's ``$expand``)."""
-
-    async def probe(gateway: GraphGateway) -> str:
-        forms = QueryForms()
-        if kind is AssignmentKind.PROFILE:
-            profiles = await read_profiles(gateway, forms)
-            listed, groups_of = [p for p, _ in profiles], {p.id: g for p, g in profiles}
-        else:
-            listed, groups_of = await gateway.enrollment_status_pages(), {}
-        found = []
-        for name in sorted(names):
-            target = resolve(kind, name, listed)
-            if isinstance(target, str):
-                raise DoctorSurprise(
-                    target,
-                    "name it by its id or its exact display name in the scenario catalogue "
-                    "(SCENARIO_FILE); until then that scenario's assignments are skipped",
-                )
-            if target.id not in groups_of:
-                groups_of[target.id] = group_ids(await gateway.esp_assignments(target.id))
-            found.append(
-                f"{target.display_name!r} ({target.id}, {len(groups_of[target.id])} groups)"
-            )
-        how = ""
-        if kind is AssignmentKind.PROFILE:
-            how = (
-                "; Graph refused $expand=assignments, so each profile is read on its own"
-                if forms.profiles_one_by_one
-                else ", with every profile's assignments in one read"
-            )
-        return f"{len(listed)} listed{how}; the catalogue's resolve: {', '.join(found)}"
-
-    return probe
-
-
-def reads_for(settings: Settings) -> tuple[Read, ...]:
-    """The reads the app makes with these settings, in the order it makes them. Each must
-    answer; a 403 names the permission it lacks."""
-    reads = [
-        Read("read Autopilot devices", _devices),
-        Read("read groups with the app's query", _groups),
-    ]
-    named = settings.catalogue.named_targets()
-    if AssignmentKind.PROFILE in named:
-        profiles = _targets(AssignmentKind.PROFILE, named[AssignmentKind.PROFILE])
-        reads.append(Read("read Autopilot profiles (Graph beta)", profiles))
-    if AssignmentKind.ESP in named:
-        esps = _targets(AssignmentKind.ESP, named[AssignmentKind.ESP])
-        reads.append(Read("read Enrollment Status Pages", esps))
-    return tuple(reads)
 
 
 async def _upsert_route(gateway: GraphGateway) -> str:

@@ -30,6 +30,8 @@ before the answer, and reported beside it (``assignments``), one status each:
     pending             -                               pending (written, not shown yet)
     assign / repair     assigned                        assigned / repaired
     assign / repair     already assigned                unchanged
+    assign / repair     deferred (Graph does not show   deferred (the next timer run
+                        the group or its owner yet)     writes it)
     assign / repair     any other, or none              failed
 """
 
@@ -137,6 +139,8 @@ def _assignment(entry: AssignmentEntry, plan_mode: bool) -> dict[str, Any]:
             status = "repaired" if entry.action is AssignAction.REPAIR else "assigned"
         elif done is Done.ALREADY:
             status = "unchanged"
+        elif done is Done.DEFERRED:
+            status = "deferred"
         else:
             status = "failed"
         said = outcome_text(entry.outcome) if entry.outcome else ""

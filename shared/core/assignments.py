@@ -10,6 +10,10 @@ group planner: what Graph and the assignment history showed comes in, entries go
   assigned to groups), skips that scenario's assignments and makes the run report a failure.
 - A group is never put on a second profile: Intune gives its devices the oldest one, so a group
   already on another profile the catalogue names is a conflict, reported with that profile.
+- A device preparation scenario's one group gets two targets: the Intune Provisioning Client as
+  its owner, then the policy's enrollment-time device group. A policy that targets a group the
+  app does not manage is a conflict: an admin's choice is kept. One that targets another of the
+  app's groups, or none after the app set it, has drifted.
 - The app never removes an assignment. A group the app saw on its target before, or assigned,
   and that is now missing was taken off by someone: drift, reported or (DRIFT_POLICY=repair) put
   back. A group the app assigned moments ago (a confirmed write) and Graph does not show yet is
@@ -22,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from shared.core.model import (
+    PROVISIONING_CLIENT_APP_ID,
     AssignmentKind,
     Catalogue,
     IntuneObject,
@@ -33,7 +38,16 @@ from shared.core.plan import Action, AssignAction, AssignmentEntry, PlanEntry
 KIND_NAMES = {
     AssignmentKind.PROFILE: "Autopilot profile",
     AssignmentKind.ESP: "Enrollment Status Page",
+    AssignmentKind.OWNER: "owner",
+    AssignmentKind.DEVICE_PREPARATION: "device preparation policy",
 }
+NO_PROVISIONING_CLIENT = (
+    "the tenant has no Intune Provisioning Client service principal (appId "
+    f"{PROVISIONING_CLIENT_APP_ID}), which must own a device preparation group; an admin creates "
+    f"it once: az ad sp create --id {PROVISIONING_CLIENT_APP_ID} (PowerShell: "
+    f"New-MgServicePrincipal -AppId {PROVISIONING_CLIENT_APP_ID}). The app does not, as that "
+    "needs Application.ReadWrite.All"
+)
 # The group entries whose group exists, or will once applied, and so can be assigned.
 _ASSIGNABLE = (
     Action.CREATE,
@@ -52,6 +66,8 @@ def resolve(kind: AssignmentKind, name: str, objects: Iterable[IntuneObject]) ->
         o for o in listed if o.display_name.casefold() == name.casefold()
     ]
     what = KIND_NAMES[kind]
+    if kind is AssignmentKind.OWNER:  # found by its appId: there is one, or none
+        return listed[0] if listed else NO_PROVISIONING_CLIENT
     if not matches:
         return f"{what} {name!r} matches none of the tenant's {len(listed)}"
     if len(matches) > 1:
@@ -75,7 +91,7 @@ def plan_assignments(
         scenario = catalogue.get(entry.scenario) if entry.scenario else None
         if scenario is None or entry.action not in _ASSIGNABLE:
             continue
-        for kind, name in scenario.targets():
+        for kind, name in scenario.targets(entry.kind):
             key = (kind, name)
             if key not in resolved:
                 resolved[key] = resolve(kind, name, view.objects.get(kind, ()))
@@ -101,11 +117,21 @@ def _decide(
         reason = f"{target}; the scenario's assignments are skipped"
         return replace(base, reason=reason, unresolved=True)
     what = f"{KIND_NAMES[base.kind]} {target.display_name!r}"
+    if base.kind is AssignmentKind.OWNER:
+        what = f"its owners ({target.display_name})"
     entry = replace(base, target_id=target.id, target_name=target.display_name)
     group = base.group_id
+    current = view.assigned.get(target.id, frozenset())
+    foreign = view.foreign.get(target.id, frozenset())
+    if base.kind is AssignmentKind.DEVICE_PREPARATION and foreign and group not in current:
+        reason = (
+            f"{what} targets the group {', '.join(sorted(foreign))}, which the app does not "
+            "manage: an admin's choice, kept"
+        )
+        return replace(entry, action=AssignAction.CONFLICT, reason=reason)
     if group is None:
         return replace(entry, action=AssignAction.ASSIGN, reason=f"to {what}, once created")
-    if group in view.assigned.get(target.id, frozenset()):
+    if group in current:
         return replace(entry, action=AssignAction.UNCHANGED)
     if base.kind is AssignmentKind.PROFILE:
         other = _other_profile(group, target, view)
@@ -119,6 +145,11 @@ def _decide(
     if group in history.pending:
         reason = f"assigned to {what} moments ago; Graph does not show it yet"
         return replace(entry, action=AssignAction.PENDING, reason=reason)
+    if base.kind is AssignmentKind.DEVICE_PREPARATION and current:
+        taken = f"{what} targets another of the app's groups ({', '.join(sorted(current))})"
+        if drift_policy == "repair":
+            return replace(entry, action=AssignAction.REPAIR, reason=f"{taken}; set to this one")
+        return replace(entry, action=AssignAction.DRIFT, reason=f"{taken} (DRIFT_POLICY=report)")
     # An attempt of the app's own, begun and not confirmed, comes before drift: the plan that
     # began it did not see the group there either (a writer beside this one, whose write's
     # answer was lost, must not make an earlier write of the app's look taken off).

@@ -16,7 +16,9 @@ from typing import Any
 
 from shared.core.errors import CatalogueError
 from shared.core.model import Catalogue, Scenario
-from shared.core.naming import PLACEHOLDERS
+from shared.core.naming import PLACEHOLDERS, display_name
+
+DEVICE_PREPARATION_GROUP = "Autopilot device preparation - {label}"
 
 _KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -64,6 +66,8 @@ def _scenario(raw: Any, index: int, fail: Any) -> Scenario:
         "purchaseOrderPatterns",
         "autopilotProfile",
         "enrollmentStatusPage",
+        "devicePreparationPolicy",
+        "devicePreparationGroup",
     }
     if unknown:
         raise fail(where, f"unknown field(s) {sorted(unknown)}")
@@ -78,6 +82,10 @@ def _scenario(raw: Any, index: int, fail: Any) -> Scenario:
         raise fail(f"{where}.displayName", "must be an object with 'tag' and 'purchaseOrder'")
     for name in names.values():
         _check_text(name, f"{where}.displayName", fail, placeholders=True)
+    policy = _reference(raw, "devicePreparationPolicy", where, fail)
+    _check_coherent(raw, where, fail)
+    group_name = raw.get("devicePreparationGroup", DEVICE_PREPARATION_GROUP)
+    _check_text(group_name, f"{where}.devicePreparationGroup", fail, placeholders=False, label=True)
     return Scenario(
         key=key,
         label=str(label),
@@ -89,7 +97,34 @@ def _scenario(raw: Any, index: int, fail: Any) -> Scenario:
         ),
         autopilot_profile=_reference(raw, "autopilotProfile", where, fail),
         enrollment_status_page=_reference(raw, "enrollmentStatusPage", where, fail),
+        device_preparation_policy=policy,
+        device_preparation_name=display_name(group_name, "", str(label)),
     )
+
+
+def _check_coherent(raw: Mapping[str, Any], where: str, fail: Any) -> None:
+    """A device preparation scenario's devices take that path: no profile, no ESP beside it."""
+    if "devicePreparationPolicy" not in raw:
+        if "devicePreparationGroup" in raw:
+            raise fail(f"{where}.devicePreparationGroup", "needs a devicePreparationPolicy")
+        return
+    for name, why in (
+        (
+            "autopilotProfile",
+            "a device registered with an Autopilot deployment profile takes that path, so the "
+            "device preparation policy would never apply to it",
+        ),
+        (
+            "enrollmentStatusPage",
+            "device preparation shows its own progress during setup, not an Enrollment Status Page",
+        ),
+    ):
+        if name in raw:
+            raise fail(
+                where,
+                f"names both a devicePreparationPolicy and an {name}: {why}; make them two "
+                "scenarios",
+            )
 
 
 def _reference(raw: Mapping[str, Any], name: str, where: str, fail: Any) -> str | None:
@@ -104,11 +139,15 @@ def _reference(raw: Mapping[str, Any], name: str, where: str, fail: Any) -> str 
     return value.strip()
 
 
-def _check_text(value: Any, where: str, fail: Any, *, placeholders: bool) -> None:
+def _check_text(
+    value: Any, where: str, fail: Any, *, placeholders: bool, label: bool = False
+) -> None:
     if not isinstance(value, str) or not value.strip():
         raise fail(where, "must be a non-empty string")
     used = _PLACEHOLDER.findall(value)
-    if not placeholders and used:
+    if label and set(used) - {"label"}:
+        raise fail(where, "takes {label} only: a scenario has one device preparation group")
+    if not placeholders and used and not label:
         raise fail(where, "takes no placeholders")
     if placeholders:
         unknown = [name for name in used if name not in PLACEHOLDERS]

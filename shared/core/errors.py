@@ -14,7 +14,7 @@ the boundary (``raise ... from error``); a test checks this drawing against the 
     ├── UnsafePlanError          the plan creates more groups than allowed in one run
     ├── ReconcileFailed          a timer run did not finish cleanly (shared.shell.bootstrap)
     ├── QueueCheckError          a queue cannot be read (shared.storage.queues)
-    ├── DoctorSurprise           Graph answered, not as documented (shared.cli.doctor)
+    ├── DoctorSurprise           Graph answered, not as documented (shared.cli.doctor_reads)
     ├── GrantError               a grant cannot be made as asked (shared.cli.grant)
     │   └── AdminRightsError     the admin's sign-in may not grant app roles (shared.cli.grant)
     ├── TransientError           worth retrying later (also every TransientGraphError)

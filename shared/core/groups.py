@@ -24,6 +24,7 @@ KIND_WORDS = {
     Kind.TAG: "group tag",
     Kind.PURCHASE_ORDER: "purchase order id",
     Kind.ALL_DEVICES: "all Autopilot devices",
+    Kind.DEVICE_PREPARATION: "device preparation scenario",
 }
 
 
@@ -31,6 +32,18 @@ def group_spec(
     kind: Kind, value: str, scenario: Scenario | None, catalogue: Catalogue
 ) -> GroupSpec:
     """The group to write for a target; ``UnsafeValueError`` if its rule cannot be written."""
+    if kind is Kind.DEVICE_PREPARATION:
+        assert scenario is not None
+        return GroupSpec(
+            kind=kind,
+            value=value,
+            scenario=scenario.key,
+            display_name=scenario.device_preparation_name,
+            unique_name=unique_name(kind, value),
+            mail_nickname=mail_nickname(kind, value),
+            membership_rule=None,
+            description=managed_description(scenario.key),
+        )
     rule = build_rule(kind, value)
     if kind is Kind.ALL_DEVICES:
         name, marked = catalogue.all_devices_name, None
@@ -52,6 +65,8 @@ def group_spec(
 
 def drift_of(group: GroupSnapshot, spec: GroupSpec) -> list[str]:
     """How a managed group differs from its spec, in words; empty if it does not."""
+    if spec.membership_rule is None:
+        return assigned_drift(group)
     canonical = group.membership_rule == spec.membership_rule
     if canonical and group.dynamic and (group.processing_state or "On") == "On":
         return []  # the common case, decided without parsing the rule
@@ -65,6 +80,28 @@ def drift_of(group: GroupSnapshot, spec: GroupSpec) -> list[str]:
         problems.append(f"rule is {group.membership_rule!r}, not {spec.membership_rule!r}")
     if (group.processing_state or "On") != "On":
         problems.append(f"rule processing is {group.processing_state}")
+    return problems
+
+
+def repairable(group: GroupSnapshot) -> bool:
+    """Whether a PATCH can undo the group's drift: not for a mail-enabled or non-security group
+    (Graph does not change those), which is reported even under DRIFT_POLICY=repair."""
+    return not group.mail_enabled and group.security_enabled is not False
+
+
+def assigned_drift(group: GroupSnapshot) -> list[str]:
+    """How a device preparation group differs from an assigned, non-mail security group (its
+    known failures: made dynamic, mail-enabled)."""
+    problems = []
+    if group.dynamic:
+        problems.append("membership is dynamic: device preparation uses an assigned group")
+    if group.mail_enabled:
+        problems.append(
+            "mail-enabled: Graph cannot make a group mail-disabled; delete it for the app to "
+            "make a new one, or repair it in Exchange"
+        )
+    if group.security_enabled is False:
+        problems.append("not a security group")
     return problems
 
 

@@ -18,7 +18,12 @@ NICKNAME_PREFIX = "apg-"
 MAX_DISPLAY_NAME = 256
 MAX_NICKNAME = 64
 
-_KIND_CODES = {Kind.TAG: "tag", Kind.PURCHASE_ORDER: "po", Kind.ALL_DEVICES: "all"}
+_KIND_CODES = {
+    Kind.TAG: "tag",
+    Kind.PURCHASE_ORDER: "po",
+    Kind.ALL_DEVICES: "all",
+    Kind.DEVICE_PREPARATION: "dp",
+}
 _SLUG_DROP = re.compile(r"[^a-z0-9]+")
 _NICKNAME_DROP = re.compile(r"[^A-Za-z0-9_-]+")
 _PLAIN = re.compile(r"[A-Za-z0-9_-]+")  # written as is (lower-cased), no digest needed

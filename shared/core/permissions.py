@@ -13,6 +13,8 @@ from shared.core.model import Catalogue
 DEVICE_PERMISSION = "DeviceManagementServiceConfig.Read.All"
 DEVICE_WRITE_PERMISSION = "DeviceManagementServiceConfig.ReadWrite.All"
 GROUP_PERMISSION = "Group.ReadWrite.All"
+# Autopilot device preparation: the policies (docs/graph-contract.md, row 44).
+POLICY_PERMISSION = "DeviceManagementConfiguration.ReadWrite.All"
 # What an admin's sign-in needs to grant application permissions (docs/graph-contract.md, row 25).
 APP_READ_PERMISSION = "Application.Read.All"
 ASSIGN_PERMISSION = "AppRoleAssignment.ReadWrite.All"
@@ -24,5 +26,10 @@ def intune_permission(catalogue: Catalogue) -> str:
 
 
 def required_roles(catalogue: Catalogue) -> tuple[str, ...]:
-    """Every application permission the app needs with this catalogue, and no more."""
-    return (intune_permission(catalogue), GROUP_PERMISSION)
+    """Every application permission the app needs with this catalogue, and no more: device
+    preparation adds the policies' permission and the one that finds the Intune Provisioning
+    Client, only when a scenario names a device preparation policy."""
+    roles: tuple[str, ...] = (intune_permission(catalogue), GROUP_PERMISSION)
+    if catalogue.prepares:
+        roles += (POLICY_PERMISSION, APP_READ_PERMISSION)
+    return roles

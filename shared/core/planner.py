@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from shared.core.assignments import plan_assignments
-from shared.core.groups import KIND_WORDS, GroupIndex, drift_of, group_spec
+from shared.core.groups import KIND_WORDS, GroupIndex, drift_of, group_spec, repairable
 from shared.core.model import (
     Catalogue,
     GroupSnapshot,
@@ -81,12 +81,21 @@ def wanted_groups(inventory: Inventory, wanted: Wanted) -> list[WantedGroup]:
             WantedGroup(Kind.PURCHASE_ORDER, v, inventory.purchase_order_devices.get(k, 0))
             for k, v in inventory.purchase_orders.items()
         ]
+    # One assigned group per device preparation scenario: Intune adds devices at enrollment.
+    targets += [
+        WantedGroup(Kind.DEVICE_PREPARATION, s.key, scenario=s.key)
+        for s in wanted.catalogue.scenarios
+        if s.prepares
+    ]
     return targets
 
 
 def _scenario_of(target: WantedGroup, catalogue: Catalogue) -> Scenario | Refusal | None:
     if target.kind is Kind.ALL_DEVICES:
         return None
+    if target.kind is Kind.DEVICE_PREPARATION:
+        scenario = catalogue.get(target.value)
+        return scenario if scenario is not None and scenario.prepares else Refusal.UNKNOWN_SCENARIO
     if target.scenario is not None:
         return catalogue.get(target.scenario) or Refusal.UNKNOWN_SCENARIO
     return catalogue.scenario_for(target.kind, target.value) or Refusal.NO_SCENARIO
@@ -101,6 +110,11 @@ def _entry_for(target: WantedGroup, index: GroupIndex, wanted: Wanted) -> PlanEn
     if scenario is Refusal.UNKNOWN_SCENARIO:
         known = ", ".join(wanted.catalogue.keys())
         reason = f"unknown scenario {target.scenario!r}; known: {known}"
+        if kind is Kind.DEVICE_PREPARATION and wanted.catalogue.get(value) is not None:
+            reason = (
+                f"scenario {value!r} names no devicePreparationPolicy: a request for it names a "
+                "groupTag or a purchaseOrderId"
+            )
         return _skip(target, reason, Refusal.UNKNOWN_SCENARIO)
     assert not isinstance(scenario, Refusal)
     try:
@@ -161,7 +175,7 @@ def _managed_entry(
     if not drift:
         return replace(found, action=Action.UNCHANGED, reason="; ".join(notes))
     reason = "; ".join(drift + notes)
-    if wanted.drift_policy == "repair":
+    if wanted.drift_policy == "repair" and repairable(group):
         return replace(found, action=Action.REPAIR, reason=reason, problems=tuple(drift))
     return replace(
         found,
@@ -201,6 +215,8 @@ def _orphans(
         target = parse_target(group.membership_rule)
         kind = kind_of_key(key) or (target.kind if target else Kind.TAG)
         value = target.value if target else ""
+        if kind is Kind.DEVICE_PREPARATION:
+            value = group.scenario or ""
         orphans.append(
             PlanEntry(
                 Action.UNCHANGED,
@@ -219,6 +235,8 @@ def _orphans(
 
 
 def _why_unwanted(kind: Kind, value: str, inventory: Inventory, wanted: Wanted) -> str:
+    if kind is Kind.DEVICE_PREPARATION:
+        return "its scenario names no devicePreparationPolicy now"
     if kind is Kind.ALL_DEVICES and not wanted.all_devices_group:
         return "the all-devices group is turned off (ALL_DEVICES_GROUP=false)"
     if kind is Kind.PURCHASE_ORDER and not wanted.purchase_order_groups:

@@ -23,6 +23,7 @@ SETTINGS_CHECK = "settings"
 BROADER: dict[str, tuple[str, ...]] = {
     "DeviceManagementServiceConfig.Read.All": ("DeviceManagementServiceConfig.ReadWrite.All",),
     "Group.ReadWrite.All": ("Directory.ReadWrite.All",),
+    "Application.Read.All": ("Application.ReadWrite.All", "Directory.Read.All"),
 }
 
 # What the doctor cannot check without writing, said plainly in every checklist.

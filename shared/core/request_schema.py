@@ -134,11 +134,12 @@ def _validate(document: dict[str, Any]) -> ScenarioRequest:
             FieldError("scenario", "must be a scenario key (lowercase letters, digits and -)")
         )
     present = [name for name in ("groupTag", "purchaseOrderId") if name in document]
-    if len(present) != 1:
+    if len(present) > 1:
         errors.append(
             FieldError(
                 "groupTag",
-                f"exactly one of groupTag and purchaseOrderId is required (got {len(present)})",
+                "at most one of groupTag and purchaseOrderId (neither asks for a device "
+                "preparation scenario's group)",
             )
         )
     for name in present:
@@ -157,6 +158,10 @@ def _validate(document: dict[str, Any]) -> ScenarioRequest:
         )
     if errors:
         raise InvalidRequest(errors, valid_id)
+    if not present:  # the scenario's one device preparation group: its value is the key
+        return ScenarioRequest(
+            str(request_id), str(scenario), Kind.DEVICE_PREPARATION, str(scenario), requested_by
+        )
     kind = Kind.TAG if present[0] == "groupTag" else Kind.PURCHASE_ORDER
     return ScenarioRequest(str(request_id), str(scenario), kind, document[present[0]], requested_by)
 

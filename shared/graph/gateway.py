@@ -6,13 +6,14 @@ the gateway and each family's requests live beside its types.
 
 from __future__ import annotations
 
+from shared.graph.device_preparation import PreparationCalls
 from shared.graph.devices import DeviceCalls
 from shared.graph.groups import GroupCalls
 from shared.graph.intune import IntuneCalls
 from shared.graph.principals import PrincipalCalls
 
 
-class GraphGateway(DeviceCalls, GroupCalls, IntuneCalls, PrincipalCalls):
+class GraphGateway(DeviceCalls, GroupCalls, IntuneCalls, PrincipalCalls, PreparationCalls):
     """The Graph boundary: failures leave it as ``shared.core.errors`` types only."""
 
     async def __aenter__(self) -> GraphGateway:

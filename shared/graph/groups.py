@@ -6,9 +6,11 @@ import json
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.headers_collection import HeadersCollection
+from kiota_abstractions.method import Method
 from msgraph.generated.directory.deleted_items.graph_group.graph_group_request_builder import (
     GraphGroupRequestBuilder,
 )
@@ -19,7 +21,7 @@ from msgraph.generated.models.group import Group
 from shared.core.errors import PermanentGraphError
 from shared.core.model import DYNAMIC, GroupSnapshot, GroupSpec
 from shared.core.permissions import GROUP_PERMISSION
-from shared.graph.session import GraphSession
+from shared.graph.session import GraphSession, raw_request
 
 GROUP_FIELDS = [
     "id",
@@ -31,6 +33,8 @@ GROUP_FIELDS = [
     "groupTypes",
     "mailNickname",
     "createdDateTime",
+    "mailEnabled",
+    "securityEnabled",
 ]
 GROUP_PAGE_SIZE = 999  # Graph's largest page of groups (docs/graph-contract.md, row 7)
 
@@ -45,6 +49,8 @@ def snapshot(item: dict[str, Any]) -> GroupSnapshot:
     """A group as Graph's JSON shows it, reduced to what the planner reads."""
     return GroupSnapshot(
         deleted=item.get("deletedDateTime"),
+        mail_enabled=item.get("mailEnabled"),
+        security_enabled=item.get("securityEnabled"),
         id=str(item["id"]),
         display_name=item.get("displayName") or "",
         unique_name=item.get("uniqueName"),
@@ -57,7 +63,18 @@ def snapshot(item: dict[str, Any]) -> GroupSnapshot:
 
 
 def create_body(spec: GroupSpec) -> dict[str, Any]:
-    """The upsert's body: a dynamic security group with the spec's rule, processing on."""
+    """The upsert's body: a dynamic security group with the spec's rule, processing on; or, for
+    a spec without a rule (device preparation), an assigned security group. Its owner is added
+    afterwards, never in this body: whether an upsert may bind owners is not documented."""
+    if spec.membership_rule is None:
+        return {
+            "displayName": spec.display_name,
+            "description": spec.description,
+            "mailEnabled": False,
+            "mailNickname": spec.mail_nickname,
+            "securityEnabled": True,
+            "groupTypes": [],
+        }
     return {
         "displayName": spec.display_name,
         "description": spec.description,
@@ -169,8 +186,20 @@ class GroupCalls(GraphSession):
         return snapshot(json.loads(content))
 
     async def repair_group(self, group: GroupSnapshot, spec: GroupSpec) -> None:
-        """``PATCH /groups/{id}`` with the spec's rule, processing on and dynamic membership."""
-        await self.update_group(group.id, repair_body(spec, group))
+        """``PATCH /groups/{id}`` with the spec's rule, processing on and dynamic membership; an
+        assigned group made dynamic is made assigned again (its rule cleared, as null: the SDK's
+        model would leave the null out)."""
+        if spec.membership_rule is not None:
+            await self.update_group(group.id, repair_body(spec, group))
+            return
+        body = {
+            "groupTypes": [t for t in group.group_types if t != DYNAMIC],
+            "membershipRule": None,
+            "membershipRuleProcessingState": None,
+        }
+        base = str(self._adapter.base_url).rstrip("/")
+        info = raw_request(Method.PATCH, f"{base}/groups/{quote(group.id)}", body)
+        await self._send(info, "update a group", GROUP_PERMISSION)
 
     async def update_group(self, group_id: str, changes: dict[str, Any]) -> None:
         builder = self._client.groups.by_group_id(group_id)

@@ -11,7 +11,6 @@ their additions, under a lock, and read it back.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
@@ -49,18 +48,12 @@ class IntuneCalls(GraphSession):
         base = str(self._adapter.base_url).rstrip("/")
         return f"{beta_url(base) if beta else base}/{path}"
 
-    async def _list(
-        self, url: str, operation: str, permission: str
-    ) -> AsyncIterator[list[dict[str, Any]]]:
-        async for page in self._pages(raw_request(Method.GET, url), None, operation, permission):
-            yield page
-
     # --- Autopilot deployment profiles (beta) ---
 
     async def autopilot_profiles(self) -> list[IntuneObject]:
         url = self._url(f"{PROFILES}?$select=id,displayName", beta=True)
         found: list[IntuneObject] = []
-        async for page in self._list(url, "list Autopilot profiles", self.intune_permission):
+        async for page in self._raw_list(url, "list Autopilot profiles", self.intune_permission):
             found.extend(IntuneObject(str(p["id"]), str(p.get("displayName") or "")) for p in page)
         return found
 
@@ -76,13 +69,13 @@ class IntuneCalls(GraphSession):
         url = self._url(f"{PROFILES}?$select=id,displayName&$expand=assignments", beta=True)
         operation = "list Autopilot profiles with their assignments"
         found: list[tuple[IntuneObject, list[dict[str, Any]]]] = []
-        async for page in self._list(url, operation, self.intune_permission):
+        async for page in self._raw_list(url, operation, self.intune_permission):
             for item in page:
                 profile = IntuneObject(str(item["id"]), str(item.get("displayName") or ""))
                 targets = [a.get("target") or {} for a in item.get("assignments") or []]
                 more = item.get("assignments@odata.nextLink")
                 if more:  # an expansion Graph pages on its own: read the rest of it
-                    async for rest in self._list(str(more), operation, self.intune_permission):
+                    async for rest in self._raw_list(str(more), operation, self.intune_permission):
                         targets.extend(a.get("target") or {} for a in rest)
                 found.append((profile, targets))
         return found
@@ -92,7 +85,7 @@ class IntuneCalls(GraphSession):
         url = self._url(f"{PROFILES}/{quote(profile_id)}/assignments", beta=True)
         operation = "read an Autopilot profile's assignments"
         targets: list[dict[str, Any]] = []
-        async for page in self._list(url, operation, self.intune_permission):
+        async for page in self._raw_list(url, operation, self.intune_permission):
             targets.extend(a.get("target") or {} for a in page)
         return targets
 
@@ -129,7 +122,7 @@ class IntuneCalls(GraphSession):
         url = self._url(ENROLLMENT_CONFIGURATIONS)
         operation = "list enrollment configurations"
         found: list[IntuneObject] = []
-        async for page in self._list(url, operation, self.intune_permission):
+        async for page in self._raw_list(url, operation, self.intune_permission):
             found.extend(
                 IntuneObject(
                     str(c["id"]),
@@ -146,7 +139,7 @@ class IntuneCalls(GraphSession):
         url = self._url(f"{ENROLLMENT_CONFIGURATIONS}/{quote(esp_id)}/assignments")
         operation = "read an Enrollment Status Page's assignments"
         targets: list[dict[str, Any]] = []
-        async for page in self._list(url, operation, self.intune_permission):
+        async for page in self._raw_list(url, operation, self.intune_permission):
             targets.extend(a.get("target") or {} for a in page)
         return targets
 

@@ -119,6 +119,13 @@ class GraphSession:
             else:
                 info = builder.with_url(next_link).to_get_request_information()
 
+    async def _raw_list(
+        self, url: str, operation: str, permission: str
+    ) -> AsyncGenerator[list[dict[str, Any]], None]:
+        """Each page of a list at a URL the SDK has no builder for (Graph beta, a raw filter)."""
+        async for page in self._pages(raw_request(Method.GET, url), None, operation, permission):
+            yield page
+
 
 def raw_request(method: Method, url: str, body: Any = None) -> RequestInformation:
     """A request to a URL the SDK has no builder for (Graph beta), sent through the same

@@ -13,15 +13,21 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from shared.core.errors import AppError, PermissionDeniedError, TransientError
+from shared.core.errors import (
+    AppError,
+    PermanentGraphError,
+    PermissionDeniedError,
+    TransientError,
+)
 from shared.core.model import AssignmentKind, IntuneView, TargetHistory
 from shared.core.plan import AssignAction, AssignmentEntry, Done, Outcome, PlanEntry
 from shared.graph.gateway import GraphGateway
 from shared.graph.intune import canonical, group_ids, group_target
+from shared.shell.apply_preparation import GROUP_NOT_SHOWN_YET, OWNER_NOT_WRITTEN, set_target
 from shared.shell.observe_intune import read_history
 from shared.storage.ledger import Ledger
 
@@ -33,6 +39,7 @@ DEFERRED = Outcome(
     retry=True,
     note="Graph does not show the group yet, so its id is unknown; the next run",
 )
+OWNED = (Done.ASSIGNED, Done.ALREADY)  # an owner write that leaves the group owned
 NO_LEDGER = Outcome(
     Done.NOT_ATTEMPTED,
     note="assigning needs AzureWebJobsStorage (the assignments' lock and history)",
@@ -75,10 +82,30 @@ async def apply_assignments(
             by_target[(entry.kind, str(entry.target_id))].append((index, group_id))
     denied: PermissionDeniedError | None = None
     if ledger is not None and view.ledger_error is None:
-        for (kind, target_id), pending in by_target.items():
-            done = await _write_target(gateway, ledger, kind, target_id, pending, now, denied)
+        # A device preparation group's owner is written before its policy's target.
+        order = sorted(by_target, key=lambda k: k[0] is AssignmentKind.DEVICE_PREPARATION)
+        # Groups whose owner the app wrote moments ago: this run, or one Graph does not show yet.
+        owners_added = {
+            str(e.group_id)
+            for e in entries
+            if e.kind is AssignmentKind.OWNER and e.action is AssignAction.PENDING and e.group_id
+        }
+        owners_not_made: set[str] = set()  # owner writes this run that did not succeed
+        for kind, target_id in order:
+            pending = by_target[(kind, target_id)]
+            if kind is AssignmentKind.DEVICE_PREPARATION:  # no target before its owner
+                outcomes.update({i: OWNER_NOT_WRITTEN for i, g in pending if g in owners_not_made})
+                pending = [(i, g) for i, g in pending if g not in owners_not_made]
+                if not pending:
+                    continue
+            done = await _write_target(
+                gateway, ledger, kind, target_id, pending, now, denied, owners_added
+            )
             outcomes.update(done)
             denied = denied or next((o.denied for o in done.values() if o.denied), None)
+            if kind is AssignmentKind.OWNER:
+                owners_added |= {g for i, g in pending if done[i].done is Done.ASSIGNED}
+                owners_not_made |= {g for i, g in pending if done[i].done not in OWNED}
         await _record_seen(entries, ledger, view, now.isoformat())
     settled = tuple(
         replace(entry, outcome=outcomes[index]) if index in outcomes else entry
@@ -104,21 +131,33 @@ async def _write_target(
     pending: list[tuple[int, str]],
     now: dt.datetime,
     denied: PermissionDeniedError | None,
+    owners_added: Collection[str] = (),
 ) -> dict[int, Outcome]:
     """Every pending group of one target, and the ledger's record of it."""
     stamp = now.isoformat()
     try:
         if denied is not None:
             raise denied
-        if kind is AssignmentKind.PROFILE:
-            # Written ahead, as for ESPs: a POST whose answer is lost may still have made the
-            # assignment, and until a read shows it, later plans wait instead of re-posting.
+        if kind is not AssignmentKind.ESP:
+            # Written ahead, as for ESPs: a write whose answer is lost may still have been made,
+            # and until a read shows it, later plans write it again rather than trust it.
             await ledger.record(kind, target_id, now=stamp, intended=[g for _, g in pending])
-            done = await _assign_profile(gateway, target_id, pending)
+            if kind is AssignmentKind.DEVICE_PREPARATION:
+                done = await set_target(gateway, target_id, pending, owners_added)
+                shown = [g for i, g in pending if done[i].done is Done.ASSIGNED and done[i].shown]
+            else:
+                done = await _assign_each(gateway, kind, target_id, pending)
+                # A POST is not read back: a group counts as shown once a read does. A profile's
+                # "already there" was confirmed by a read; an owner's may be Graph's words
+                # alone, while its owner reads still lag (seen too early, a lagging read would
+                # later look like drift).
+                shown = [
+                    g
+                    for i, g in pending
+                    if done[i].done is Done.ALREADY and kind is AssignmentKind.PROFILE
+                ]
             refused = [g for i, g in pending if _not_made(done[i])]
             await _withdraw(ledger, kind, target_id, refused, stamp)
-            # A POST is not read back: a group counts as shown once a read does.
-            shown = [g for i, g in pending if done[i].done is Done.ALREADY]
         else:
             async with ledger.lock(kind, target_id):
                 done = await _assign_esp(gateway, ledger, kind, target_id, pending, now)
@@ -134,9 +173,16 @@ async def _write_target(
         return {index: Outcome.failed(error) for index, _ in pending}
 
 
+def _not_shown(error: AppError) -> bool:
+    return type(error) is PermanentGraphError and error.status == 404
+
+
 def _not_made(outcome: Outcome) -> bool:
-    """The write did not happen: refused for good, or never tried (not an unknown outcome)."""
-    return outcome.done is Done.NOT_ATTEMPTED or (outcome.done is Done.FAILED and not outcome.retry)
+    """The write did not happen: refused for good, put off (a deferral here is a refusal that
+    lag explains), or never tried (not an unknown outcome)."""
+    if outcome.done in (Done.NOT_ATTEMPTED, Done.DEFERRED):
+        return True
+    return outcome.done is Done.FAILED and not outcome.retry
 
 
 async def _withdraw(
@@ -150,10 +196,11 @@ async def _withdraw(
         log.warning("assign: could not withdraw the intent on %s: %s", target_id, error)
 
 
-async def _assign_profile(
-    gateway: GraphGateway, profile_id: str, pending: list[tuple[int, str]]
+async def _assign_each(
+    gateway: GraphGateway, kind: AssignmentKind, target_id: str, pending: list[tuple[int, str]]
 ) -> dict[int, Outcome]:
-    """One POST per group; a group's failure is its own (a missing permission stops the rest)."""
+    """One POST per group, on a profile or to the group's owners; a group's failure is its own
+    (a missing permission stops the rest)."""
     done: dict[int, Outcome] = {}
     denied: PermissionDeniedError | None = None
     for index, group_id in pending:
@@ -161,13 +208,19 @@ async def _assign_profile(
             done[index] = Outcome(Done.NOT_ATTEMPTED, error=denied)
             continue
         try:
-            made = await gateway.assign_profile(profile_id, group_id)
+            if kind is AssignmentKind.OWNER:
+                made = await gateway.add_owner(group_id, target_id)
+            else:
+                made = await gateway.assign_profile(target_id, group_id)
         except AppError as error:
+            if kind is AssignmentKind.OWNER and _not_shown(error):  # a group made moments ago
+                done[index] = GROUP_NOT_SHOWN_YET
+                continue
             done[index] = Outcome.failed(error)
             if isinstance(error, PermissionDeniedError):
                 denied = error
             else:
-                log.warning("assign: profile %s, group %s failed: %s", profile_id, group_id, error)
+                log.warning("assign: %s %s, group %s failed: %s", kind, target_id, group_id, error)
             continue
         done[index] = Outcome(Done.ASSIGNED if made else Done.ALREADY)
     return done

@@ -82,6 +82,7 @@ class QueryForms:
     def __init__(self) -> None:
         self._split = False
         self._one_by_one = False
+        self._unfiltered = False
         self._lock = threading.Lock()
 
     @property
@@ -96,6 +97,16 @@ class QueryForms:
         """Remember the group filter's refusal; True only the first time (logged once)."""
         with self._lock:
             first, self._split = not self._split, True
+        return first
+
+    @property
+    def policies_unfiltered(self) -> bool:
+        return self._unfiltered
+
+    def policy_filter_refused(self) -> bool:
+        """Remember the configuration policies' refusal of $filter; True only the first time."""
+        with self._lock:
+            first, self._unfiltered = not self._unfiltered, True
         return first
 
     def expand_refused(self) -> bool:

@@ -34,18 +34,28 @@ async def observe_intune(
 ) -> IntuneView:
     """What the assignments need to be planned: every profile with its groups (a group must not
     go on a second one, named or not) and the ESPs of ``scenarios`` (all scenarios when None)."""
+    forms = forms or QueryForms()
+    mine = catalogue.named_targets(scenarios)
     named = {
         AssignmentKind.PROFILE: catalogue.named_targets().get(AssignmentKind.PROFILE, set()),
-        AssignmentKind.ESP: catalogue.named_targets(scenarios).get(AssignmentKind.ESP, set()),
+        AssignmentKind.ESP: mine.get(AssignmentKind.ESP, set()),
+        AssignmentKind.OWNER: mine.get(AssignmentKind.OWNER, set()),
+        AssignmentKind.DEVICE_PREPARATION: mine.get(AssignmentKind.DEVICE_PREPARATION, set()),
     }
     objects: dict[AssignmentKind, Sequence[IntuneObject]] = {}
     assigned: dict[str, frozenset[str]] = {}
     if named[AssignmentKind.PROFILE]:
-        profiles = await read_profiles(gateway, forms or QueryForms())
+        profiles = await read_profiles(gateway, forms)
         objects[AssignmentKind.PROFILE] = [profile for profile, _ in profiles]
         assigned.update({profile.id: groups for profile, groups in profiles})
     if named[AssignmentKind.ESP]:
         objects[AssignmentKind.ESP] = await gateway.enrollment_status_pages()
+    if named[AssignmentKind.OWNER]:
+        client = await gateway.provisioning_client()
+        objects[AssignmentKind.OWNER] = [client] if client else []
+    if named[AssignmentKind.DEVICE_PREPARATION]:
+        policies = await read_policies(gateway, forms)
+        objects[AssignmentKind.DEVICE_PREPARATION] = policies
     history: dict[str, TargetHistory] = {}
     ledger_error: StorageError | None = None
     for kind, names in named.items():
@@ -55,6 +65,8 @@ async def observe_intune(
                 continue
             if kind is AssignmentKind.ESP:
                 assigned[target.id] = group_ids(await gateway.esp_assignments(target.id))
+            if kind is AssignmentKind.DEVICE_PREPARATION:
+                assigned[target.id] = (await gateway.policy_target(target.id)).groups
             history[target.id] = TargetHistory()
             if ledger_error is None:
                 try:
@@ -62,7 +74,25 @@ async def observe_intune(
                 except StorageError as error:  # groups go on; assignments wait for storage
                     log.warning("assign: the assignment ledger cannot be read: %s", error)
                     ledger_error = error
-    return IntuneView(objects, assigned, history, ledger_error)
+    return IntuneView(objects, assigned, history, ledger_error=ledger_error)
+
+
+async def read_policies(gateway: GraphGateway, forms: QueryForms) -> list[IntuneObject]:
+    """The device preparation policies: filtered by technology, or, once this tenant's Graph
+    refused that filter (400), every configuration policy, picked out here."""
+    if not forms.policies_unfiltered:
+        try:
+            return await gateway.device_preparation_policies(filtered=True)
+        except PermanentGraphError as error:
+            if error.status != 400:
+                raise
+            if forms.policy_filter_refused():
+                log.warning(
+                    "assign: Graph refused the filter on configuration policies (%s); this "
+                    "process now lists them all and picks out the device preparation ones",
+                    error,
+                )
+    return await gateway.device_preparation_policies(filtered=False)
 
 
 async def read_profiles(

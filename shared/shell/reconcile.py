@@ -20,6 +20,7 @@ from shared.shell.apply_assignments import apply_assignments
 from shared.shell.memory import QueryForms
 from shared.shell.observe import observe_deleted, observe_tenant
 from shared.shell.observe_intune import observe_intune
+from shared.shell.observe_preparation import observe_preparation
 from shared.shell.report import Report
 from shared.shell.run_log import log_run
 from shared.storage.ledger import Ledger, ledger_for
@@ -75,12 +76,16 @@ async def _run(
     now = dt.datetime.now(dt.UTC)
     catalogue, forms = settings.catalogue, query_forms or QueryForms()
     intune_reads = (
-        observe_intune(graph, ledger, catalogue, now, forms=forms) if catalogue.assigns else None
+        observe_intune(graph, ledger, catalogue, now, forms=forms)
+        if catalogue.has_targets
+        else None
     )
     report.inventory, groups, intune = await observe_tenant(
         graph, settings.purchase_order_groups, forms, intune_reads
     )
     report.groups_observed = len(groups)
+    if intune is not None and catalogue.prepares:
+        intune = await observe_preparation(graph, intune, groups)
     plan = report.plan = make_plan(report.inventory, groups, settings.wanted(), intune)
     if plan.creates:  # a group to create may be in the recycle bin, holding its key
         deleted = await observe_deleted(graph)

@@ -40,6 +40,7 @@ from shared.shell.apply_assignments import apply_assignments
 from shared.shell.memory import HandmadeGroups, QueryForms, RecentlyCreated
 from shared.shell.observe import observe_deleted, observe_value
 from shared.shell.observe_intune import observe_intune
+from shared.shell.observe_preparation import observe_preparation
 from shared.shell.run_log import log_answer, log_poisoned
 from shared.storage.ledger import Ledger
 
@@ -101,7 +102,9 @@ async def handle_message(body: bytes, delivery: Delivery, context: RequestContex
 async def serve(request: ScenarioRequest, delivery: Delivery, context: RequestContext) -> Answer:
     """Observe, plan and apply the request's value; the answer says what came of it."""
     target = WantedGroup(request.kind, request.value, scenario=request.scenario)
-    value_field = "groupTag" if request.kind is Kind.TAG else "purchaseOrderId"
+    value_field = {Kind.TAG: "groupTag", Kind.PURCHASE_ORDER: "purchaseOrderId"}.get(
+        request.kind, "scenario"
+    )
     refused = _plan(target, [], context).entries[0]
     if refused.action is Action.SKIP:  # the catalogue or the rule syntax refuses it: no read
         return answer_for(refused, value_field=value_field)
@@ -118,6 +121,8 @@ async def serve(request: ScenarioRequest, delivery: Delivery, context: RequestCo
                 context.handmade,
                 context.query_forms,
             )
+            if intune is not None and request.kind is Kind.DEVICE_PREPARATION:
+                intune = await observe_preparation(context.gateway, intune, groups)
             plan = _plan(target, groups, context, intune)
             if plan.entries[0].action is Action.CREATE and attempt == 1:
                 # Its group may be in the recycle bin, holding the key: restored, or reported.
@@ -162,7 +167,7 @@ async def _observe_intune(
 ) -> IntuneView | None:
     """The profiles and ESP the request's scenario names, if it names any."""
     scenario = context.wanted.catalogue.get(entry.scenario or "")
-    if scenario is None or not scenario.targets():
+    if scenario is None or not scenario.targets(entry.kind):
         return None
     catalogue = context.wanted.catalogue
     return await observe_intune(

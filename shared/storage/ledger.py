@@ -197,7 +197,7 @@ class Ledger:
 
 def ledger_for(settings: Settings) -> Ledger | None:
     """The assignment ledger and locks, when a scenario assigns and storage is configured."""
-    if not settings.catalogue.assigns or settings.storage is None:
+    if not settings.catalogue.has_targets or settings.storage is None:
         return None
     return Ledger(settings.storage)
 

@@ -11,6 +11,7 @@ from shared.core.catalogue import parse_catalogue
 from shared.core.history import target_history
 from shared.core.model import (
     AssignmentKind,
+    GroupSnapshot,
     IntuneObject,
     IntuneView,
     Kind,
@@ -276,3 +277,94 @@ def test_without_an_observation_of_intune_the_plan_has_no_assignments():
     plan = plan_values([WantedGroup(Kind.TAG, "SALES-UD")], [], wanted)
     assert plan.assignments == ()
     assert unique_name(Kind.TAG, "SALES-UD") == plan.entries[0].unique_name
+
+
+# --- Autopilot device preparation ------------------------------------------------------------
+
+CLIENT = IntuneObject("sp-1", "Intune Provisioning Client")
+POLICY = IntuneObject("pol-1", "DP - Sales")
+
+
+def prep_catalogue():
+    return parse_catalogue(
+        {
+            "version": 1,
+            "defaultScenario": None,
+            "scenarios": [
+                {
+                    "key": "sales-prep",
+                    "label": "Sales",
+                    "displayName": {"tag": "x {value}", "purchaseOrder": "x PO {value}"},
+                    "devicePreparationPolicy": "DP - Sales",
+                }
+            ],
+        }
+    )
+
+
+def prep_plan(view: IntuneView, group_id: str | None = "g-dp", policy: str = "report"):
+    from shared.core.groups import group_spec
+
+    catalogue = prep_catalogue()
+    spec = group_spec(Kind.DEVICE_PREPARATION, "sales-prep", catalogue.get("sales-prep"), catalogue)
+    groups = []
+    if group_id:
+        groups = [
+            GroupSnapshot(
+                group_id,
+                spec.display_name,
+                unique_name=spec.unique_name,
+                description=spec.description,
+                security_enabled=True,
+                mail_enabled=False,
+            )
+        ]
+    wanted = Wanted(catalogue, drift_policy=policy, all_devices_group=False)
+    target = WantedGroup(Kind.DEVICE_PREPARATION, "sales-prep", scenario="sales-prep")
+    return plan_values([target], groups, wanted, intune=view)
+
+
+def prep_view(**fields) -> IntuneView:
+    return IntuneView(
+        {AssignmentKind.OWNER: (CLIENT,), AssignmentKind.DEVICE_PREPARATION: (POLICY,)}, **fields
+    )
+
+
+def test_a_device_preparation_group_gets_its_owner_then_becomes_the_policys_target():
+    plan = prep_plan(prep_view(), group_id=None)
+
+    [entry] = plan.entries
+    assert (entry.action, entry.spec.membership_rule) == (Action.CREATE, None)
+    owner, target = plan.assignments
+    assert (owner.kind, owner.action, owner.target_id) == (
+        AssignmentKind.OWNER,
+        AssignAction.ASSIGN,
+        "sp-1",
+    )
+    assert (target.kind, target.action, target.target_id) == (
+        AssignmentKind.DEVICE_PREPARATION,
+        AssignAction.ASSIGN,
+        "pol-1",
+    )
+
+
+def test_a_policy_on_an_admins_group_is_a_conflict_and_on_another_app_group_drift():
+    admins = prep_view(
+        assigned={"pol-1": frozenset({"g-admin"})}, foreign={"pol-1": frozenset({"g-admin"})}
+    )
+    ours = prep_view(assigned={"pol-1": frozenset({"g-other-app"})})
+
+    conflict = prep_plan(admins, policy="repair").assignments[1]
+    drift = prep_plan(ours).assignments[1]
+    repair = prep_plan(ours, policy="repair").assignments[1]
+
+    assert conflict.action is AssignAction.CONFLICT and "g-admin" in conflict.reason
+    assert drift.action is AssignAction.DRIFT and repair.action is AssignAction.REPAIR
+
+
+def test_without_the_provisioning_client_the_owner_is_unresolved_with_the_fix():
+    view = IntuneView({AssignmentKind.OWNER: (), AssignmentKind.DEVICE_PREPARATION: (POLICY,)})
+
+    owner = prep_plan(view).assignments[0]
+
+    assert owner.unresolved and "New-MgServicePrincipal -AppId f1346770" in owner.reason

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -304,4 +305,60 @@ def test_a_profile_or_esp_that_is_not_a_usable_name_is_refused_naming_the_field(
     raw = document()
     raw["scenarios"][1][field] = value
     with pytest.raises(CatalogueError, match=f"scenario 'second'.{field}: must .*{words}"):
+        parse_catalogue(raw)
+
+
+# --- Autopilot device preparation ------------------------------------------------------------
+
+
+def test_a_scenario_may_name_a_device_preparation_policy_and_its_one_group_is_named_for_it():
+    raw = document()
+    raw["scenarios"][0]["devicePreparationPolicy"] = "DP - Sales"
+    raw["scenarios"][1].update(
+        {"devicePreparationPolicy": "dp-id-1", "devicePreparationGroup": "DP {label} devices"}
+    )
+
+    first, second = parse_catalogue(raw).scenarios
+
+    assert (first.device_preparation_policy, first.prepares) == ("DP - Sales", True)
+    assert first.device_preparation_name == f"Autopilot device preparation - {first.label}"
+    assert second.device_preparation_name == f"DP {second.label} devices"
+    assert parse_catalogue(raw).prepares and not parse_catalogue(document()).prepares
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        pytest.param({"autopilotProfile": "P"}, "takes that path", id="with a profile"),
+        pytest.param({"enrollmentStatusPage": "E"}, "its own progress", id="with an ESP"),
+    ],
+)
+def test_a_device_preparation_scenario_with_a_profile_or_an_esp_is_refused_with_the_reason(
+    extra: dict[str, str], words: str
+) -> None:
+    raw = document()
+    raw["scenarios"][0].update({"devicePreparationPolicy": "DP", **extra})
+    with pytest.raises(CatalogueError, match=words):
+        parse_catalogue(raw)
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        pytest.param(
+            {"devicePreparationGroup": "DP"}, "needs a devicePreparationPolicy", id="alone"
+        ),
+        pytest.param(
+            {"devicePreparationPolicy": "DP", "devicePreparationGroup": "DP {value}"},
+            "takes {label} only",
+            id="a value placeholder",
+        ),
+    ],
+)
+def test_a_device_preparation_group_name_needs_its_policy_and_takes_only_the_label(
+    fields: dict[str, str], words: str
+) -> None:
+    raw = document()
+    raw["scenarios"][0].update(fields)
+    with pytest.raises(CatalogueError, match=re.escape(words)):
         parse_catalogue(raw)

@@ -29,6 +29,7 @@ from shared.core.permissions import required_roles
 from shared.core.preflight import Checklist
 from tests.assign_tenant import UD_ESP, UD_PROFILE, make_tenant
 from tests.builders import device
+from tests.dp_tenant import POLICY, make_prep_tenant
 
 REQUIRED_ROLES = required_roles(load_catalogue())  # the shipped catalogue's
 WRITES = {"POST", "PATCH", "PUT", "DELETE"}
@@ -372,3 +373,78 @@ def test_a_delegated_token_with_every_scope_passes_and_the_doctor_says_who_signe
     assert check.ok and "a user's token (admin@contoso.example)" in check.detail
     assert "signed in with the credential given (EmulatorCredential)" in check.detail
     assert "a token for Microsoft Graph" not in failed(checklist)
+
+
+# --- a scenario that names a device preparation policy ----------------------------------------
+
+
+@pytest.mark.both_profiles
+def test_a_device_preparation_scenario_has_its_policy_resolved_and_its_owner_found(
+    emulator, azurite, env, tmp_path
+):
+    tenant = make_prep_tenant(emulator, azurite.connection_string, tmp_path)
+
+    checklist = doctor({**env, "SCENARIO_FILE": str(tenant.catalogue)})
+
+    assert failed(checklist) == {}
+    checks = {c.name: c.detail for c in checklist.checks}
+    assert f"({tenant.client_id}) is there to own" in checks["read the Intune Provisioning Client"]
+    policies = checks["read device preparation policies (Graph beta)"]
+    # One device preparation policy of that name; the settings catalog and macOS decoys are not.
+    assert f"'{POLICY}' ({tenant.policy_id}, 0 groups)" in policies
+    unfiltered = "Graph refused the technology filter, so every configuration policy is read"
+    assert (unfiltered in policies) == emulator.strict
+    # The one write verb is the probe; the retrieve action is a POST that reads.
+    posts = {r.path.rsplit("/", 1)[-1] for r in emulator.requests if r.method == "POST"}
+    assert posts == {"retrieveEnrollmentTimeDeviceMembershipTarget"}
+    assert [r.method for r in emulator.requests if r.method in {"PATCH", "PUT", "DELETE"}] == [
+        "PATCH"
+    ]
+
+
+def test_without_the_provisioning_client_the_doctor_fails_with_the_command_that_creates_it(
+    emulator, azurite, env, tmp_path
+):
+    tenant = make_prep_tenant(emulator, azurite.connection_string, tmp_path, client=False)
+
+    checklist = doctor({**env, "SCENARIO_FILE": str(tenant.catalogue)})
+
+    assert checklist.exit_code == 1
+    problem = failed(checklist)["read the Intune Provisioning Client"]
+    assert "no service principal has appId f1346770-5b25-470b-88bd-d5744ab7952c" in problem
+    assert "az ad sp create --id f1346770-5b25-470b-88bd-d5744ab7952c" in problem
+
+
+def test_a_device_preparation_policy_that_does_not_resolve_fails_naming_it(
+    emulator, azurite, env, tmp_path
+):
+    tenant = make_prep_tenant(emulator, azurite.connection_string, tmp_path)
+    emulator.add_configuration_policy({"name": POLICY, "template": "devicePreparationUserDriven"})
+
+    checklist = doctor({**env, "SCENARIO_FILE": str(tenant.catalogue)})
+
+    problem = failed(checklist)["read device preparation policies (Graph beta)"]
+    assert f"device preparation policy {POLICY!r} matches 2" in problem
+
+
+@pytest.mark.parametrize(
+    "missing", ["DeviceManagementConfiguration.ReadWrite.All", "Application.Read.All"]
+)
+def test_a_device_preparation_scenario_needs_its_permissions_in_the_token(
+    emulator, azurite, env, tmp_path, missing
+):
+    tenant = make_prep_tenant(emulator, azurite.connection_string, tmp_path)
+    settings = {**env, "SCENARIO_FILE": str(tenant.catalogue)}
+    granted = [r for r in required_roles(load_catalogue(tenant.catalogue)) if r != missing]
+    emulator.set_permissions(granted)
+
+    checklist = doctor(settings, AppOnlyCredential(granted))
+
+    problems = failed(checklist)
+    assert f"its roles lack {missing}" in problems["a token for Microsoft Graph"]
+    policies = "read device preparation policies (Graph beta)"
+    read = {
+        "DeviceManagementConfiguration.ReadWrite.All": policies,
+        "Application.Read.All": "read the Intune Provisioning Client",
+    }[missing]
+    assert f"403: the identity lacks {missing}" in problems[read]

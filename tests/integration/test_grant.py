@@ -255,3 +255,26 @@ def test_when_a_scenario_names_a_profile_the_identity_gets_readwrite_instead_of_
         GRAPH_APP_ROLES["Group.ReadWrite.All"],
     }
     assert "assigned  DeviceManagementServiceConfig.ReadWrite.All" in out
+
+
+def test_when_a_scenario_names_a_device_preparation_policy_the_identity_gets_its_two_roles_too(
+    tenant, monkeypatch, tmp_path
+):
+    catalogue = json.loads(SHIPPED_CATALOGUE.read_text(encoding="utf-8"))
+    catalogue["scenarios"][0]["devicePreparationPolicy"] = "Device preparation - Sales"
+    path = tmp_path / "scenarios.json"
+    path.write_text(json.dumps(catalogue), encoding="utf-8")
+    monkeypatch.setenv("SCENARIO_FILE", str(path))
+
+    code, out = grant("--identity", MI_ID)
+
+    assert code == 0, out
+    # Reading devices (Read only: no profile or ESP is named), groups, the policy, and the
+    # Provisioning Client's service principal: nothing broader.
+    assert held_roles(tenant) == {
+        GRAPH_APP_ROLES["DeviceManagementServiceConfig.Read.All"],
+        GRAPH_APP_ROLES["Group.ReadWrite.All"],
+        GRAPH_APP_ROLES["DeviceManagementConfiguration.ReadWrite.All"],
+        GRAPH_APP_ROLES["Application.Read.All"],
+    }
+    assert "assigned  DeviceManagementConfiguration.ReadWrite.All" in out

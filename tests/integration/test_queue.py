@@ -120,7 +120,7 @@ def test_a_hand_made_group_is_answered_as_existing_and_nothing_is_created(make_a
         (
             json.dumps({**request("X", "INC-1"), "purchaseOrderId": "42"}).encode(),
             "groupTag",
-            "exactly one",
+            "at most one",
         ),
         (
             json.dumps(request("X", "INC-1", scenario="moon-landing")).encode(),

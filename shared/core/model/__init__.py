@@ -15,6 +15,7 @@ from shared.core.model.observed import (
 )
 from shared.core.model.wanted import (
     MANAGED_MARK,
+    PROVISIONING_CLIENT_APP_ID,
     AssignmentKind,
     Catalogue,
     GroupSpec,
@@ -30,6 +31,7 @@ from shared.core.model.wanted import (
 __all__ = [
     "DYNAMIC",
     "MANAGED_MARK",
+    "PROVISIONING_CLIENT_APP_ID",
     "AssignmentKind",
     "Catalogue",
     "GroupSnapshot",

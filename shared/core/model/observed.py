@@ -27,6 +27,8 @@ class GroupSnapshot:
     description: str | None = None
     created: str | None = None
     deleted: str | None = None  # when it went to the directory's recycle bin (deleted items)
+    mail_enabled: bool | None = None
+    security_enabled: bool | None = None
 
     @property
     def dynamic(self) -> bool:
@@ -94,4 +96,6 @@ class IntuneView:
     objects: Mapping[AssignmentKind, Sequence[IntuneObject]] = field(default_factory=dict)
     assigned: Mapping[str, frozenset[str]] = field(default_factory=dict)  # target id -> groups
     history: Mapping[str, TargetHistory] = field(default_factory=dict)  # target id -> ledger
+    # A device preparation policy's current target groups that the app does not manage.
+    foreign: Mapping[str, frozenset[str]] = field(default_factory=dict)
     ledger_error: AppError | None = None  # the ledger could not be read: no assignment is written

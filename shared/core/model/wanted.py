@@ -20,6 +20,7 @@ class Kind(StrEnum):
     TAG = "tag"
     PURCHASE_ORDER = "purchaseOrder"
     ALL_DEVICES = "allDevices"
+    DEVICE_PREPARATION = "devicePreparation"  # a scenario's one assigned group (its value: the key)
 
 
 class AssignmentKind(StrEnum):
@@ -27,6 +28,13 @@ class AssignmentKind(StrEnum):
 
     PROFILE = "autopilotProfile"
     ESP = "enrollmentStatusPage"
+    OWNER = "owner"  # the Intune Provisioning Client owning a device preparation group
+    DEVICE_PREPARATION = "devicePreparationPolicy"  # the policy's enrollment-time target
+
+
+# The first-party app that must own an Autopilot device preparation group (docs/graph-contract.md,
+# row 43); some tenants show it as "Intune Autopilot ConfidentialClient".
+PROVISIONING_CLIENT_APP_ID = "f1346770-5b25-470b-88bd-d5744ab7952c"
 
 
 def fold(value: str) -> str:
@@ -71,7 +79,7 @@ class GroupSpec:
     display_name: str
     unique_name: str
     mail_nickname: str
-    membership_rule: str
+    membership_rule: str | None  # None: an assigned group (Autopilot device preparation)
     description: str
 
 
@@ -93,6 +101,10 @@ class Scenario:
     # tenant at run time (None: no assignment of that kind).
     autopilot_profile: str | None = None
     enrollment_status_page: str | None = None
+    # Autopilot device preparation: the policy (a name or an id) whose enrollment-time device
+    # group is this scenario's one assigned group, and that group's name.
+    device_preparation_policy: str | None = None
+    device_preparation_name: str = ""
 
     def __post_init__(self) -> None:
         # Glob patterns folded and compiled once: a run matches every tag against them.
@@ -110,13 +122,27 @@ class Scenario:
         pattern = self._compiled[kind]
         return bool(pattern and pattern.match(fold(value) if folded is None else folded))
 
-    def targets(self) -> tuple[tuple[AssignmentKind, str], ...]:
-        """The profile and the ESP this scenario's groups go on, by the names it gives."""
+    def targets(self, kind: Kind = Kind.TAG) -> tuple[tuple[AssignmentKind, str], ...]:
+        """What a group of this scenario goes on, by the names the scenario gives: a tag's (or a
+        purchase order's) group on the profile and the ESP; the device preparation group gets
+        its owner and becomes the policy's target."""
+        if kind is Kind.DEVICE_PREPARATION:
+            if not self.device_preparation_policy:
+                return ()
+            return (
+                (AssignmentKind.OWNER, PROVISIONING_CLIENT_APP_ID),
+                (AssignmentKind.DEVICE_PREPARATION, self.device_preparation_policy),
+            )
         named = (
             (AssignmentKind.PROFILE, self.autopilot_profile),
             (AssignmentKind.ESP, self.enrollment_status_page),
         )
         return tuple((kind, name) for kind, name in named if name)
+
+    @property
+    def prepares(self) -> bool:
+        """Whether the scenario names an Autopilot device preparation policy."""
+        return bool(self.device_preparation_policy)
 
 
 @dataclass(frozen=True)
@@ -138,18 +164,30 @@ class Catalogue:
         return any(s.targets() for s in self.scenarios)
 
     @property
+    def has_targets(self) -> bool:
+        """Whether any group has a target (a profile, an ESP, a device preparation policy):
+        then Intune is observed and the assignment ledger is used."""
+        return self.assigns or self.prepares
+
+    @property
+    def prepares(self) -> bool:
+        """Whether any scenario names an Autopilot device preparation policy."""
+        return any(s.prepares for s in self.scenarios)
+
+    @property
     def names_profiles(self) -> bool:
         return any(s.autopilot_profile for s in self.scenarios)
 
     def named_targets(
         self, scenarios: Collection[str] | None = None
     ) -> dict[AssignmentKind, set[str]]:
-        """Every profile and ESP the scenarios (all when None) name, by kind; kinds no
-        scenario names are left out."""
+        """Every target the scenarios (all when None) name, by kind: profiles, ESPs, device
+        preparation policies (and the owner their groups need); kinds none names are left out."""
         named: dict[AssignmentKind, set[str]] = {}
         for scenario in self.scenarios:
             if scenarios is None or scenario.key in scenarios:
-                for kind, name in scenario.targets():
+                targets = (*scenario.targets(), *scenario.targets(Kind.DEVICE_PREPARATION))
+                for kind, name in targets:
                     named.setdefault(kind, set()).add(name)
         return named
 
