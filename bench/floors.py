@@ -176,3 +176,62 @@ def assignment_bound(
         posts=posts,
         esp_changes=changes,
     )
+
+
+# --- device preparation (a scenario naming a device preparation policy) -----------------------
+
+
+@dataclass(frozen=True)
+class PreparationBound:
+    """The fewest requests device preparation adds to a reconcile:
+
+    the Intune Provisioning Client's service principal, found by its appId (one page); the
+    device preparation policies, filtered by technology (where Graph refuses the filter, the
+    strict profile, the refused list and every configuration policy's pages); one ``retrieve…``
+    of each named policy's target; one read of the owners of each device preparation group there
+    before the run (a group the run creates has none to read); one ``owners/$ref`` POST per group
+    the Provisioning Client did not own; and for each policy whose target changes, its ``set…``
+    and the ``retrieve…`` it is checked by.
+    """
+
+    lists: int
+    reads: int
+    owner_posts: int
+    target_changes: int
+
+    @property
+    def total(self) -> int:
+        return self.lists + self.reads + self.owner_posts + 2 * self.target_changes
+
+    def to_dict(self) -> dict[str, int]:
+        return {**asdict(self), "total": self.total}
+
+
+@dataclass(frozen=True)
+class PreparationSnapshot:
+    """What a tenant holds for device preparation, for the bound."""
+
+    policies: int  # device preparation policies: what the filtered list returns
+    configuration_policies: int  # every configuration policy: what the unfiltered list returns
+    targets: dict[str, str | None]  # named policy id -> the group it targets
+    owned: dict[str, bool]  # device preparation group id -> the Provisioning Client owns it
+
+
+def preparation_bound(
+    before: PreparationSnapshot, after: PreparationSnapshot, *, filtered: bool = True
+) -> PreparationBound:
+    """``filtered``: Graph takes the technology filter on the policy list (not the strict
+    profile)."""
+    policy_pages = (
+        pages(before.policies, INTUNE_PAGE)
+        if filtered
+        else 1 + pages(before.configuration_policies, INTUNE_PAGE)
+    )
+    return PreparationBound(
+        lists=1 + policy_pages,
+        reads=len(before.targets) + len(before.owned),
+        owner_posts=sum(
+            owned and not before.owned.get(g, False) for g, owned in after.owned.items()
+        ),
+        target_changes=sum(after.targets[p] != t for p, t in before.targets.items()),
+    )

@@ -21,8 +21,10 @@ from bench.floors import (
     REFUSED,
     SPLIT,
     IntuneSnapshot,
+    PreparationSnapshot,
     assignment_bound,
     lower_bound,
+    preparation_bound,
 )
 from graph_emulator import Emulator, generate_tenant
 from shared.shell.memory import QueryForms
@@ -30,6 +32,8 @@ from shared.shell.reconcile import run_reconcile
 from shared.shell.report import Report
 from tests.assign_tenant import KIOSK_PROFILE, UD_ESP, UD_PROFILE, AssignTenant, make_tenant
 from tests.builders import settings_for
+from tests.dp_tenant import KEY as PREP_KEY
+from tests.dp_tenant import PrepTenant, make_prep_tenant
 
 DEVICES, TAGS, PAGE_SIZE = 1000, 50, 100
 
@@ -38,7 +42,11 @@ DEVICES, TAGS, PAGE_SIZE = 1000, 50, 100
 def tenant(emulator_profile: str) -> Iterator[Emulator]:
     strict = emulator_profile == "strict"
     with Emulator(
-        generate_tenant(DEVICES, TAGS, seed=3), page_size=PAGE_SIZE, strict=strict
+        # No Provisioning Client of its own: the device preparation test adds one, its id fresh
+        # (the assignment ledger, in the one Azurite, is keyed by it).
+        generate_tenant(DEVICES, TAGS, seed=3, provisioning_client=False),
+        page_size=PAGE_SIZE,
+        strict=strict,
     ) as emu:
         yield emu
 
@@ -146,3 +154,48 @@ def test_assignments_add_exactly_their_floor_on_a_first_run_and_only_reads_after
     assert bound.posts == bound.esp_changes == 0 and groups_floor.writes == 0
     assert len(tenant.requests) == steady.graph_requests == groups_floor.total + bound.total
     assert bound.total == bound.lists + bound.reads  # only reads are added
+
+
+# --- a scenario that names a device preparation policy ----------------------------------------
+
+
+def preparation(emu: Emulator, tenant: PrepTenant) -> PreparationSnapshot:
+    listed = emu.configuration_policies()
+    groups = [g for g in emu.groups() if g.get("uniqueName") == PREP_KEY]
+    return PreparationSnapshot(
+        policies=sum("enrollment" in str(p.get("technologies")).split(",") for p in listed),
+        configuration_policies=len(listed),
+        targets={tenant.policy_id: emu.membership_target(tenant.policy_id)},
+        owned={g["id"]: tenant.client_id in emu.owners(g["id"]) for g in groups},
+    )
+
+
+@pytest.mark.both_profiles
+def test_device_preparation_adds_exactly_its_floor_and_a_steady_run_writes_nothing_for_it(
+    tenant, azurite, tmp_path
+):
+    prep = make_prep_tenant(tenant, azurite.connection_string, tmp_path)
+    groups, before = tenant.groups(), preparation(tenant, prep)
+
+    tenant.clear_requests()
+    first = asyncio.run(run_reconcile(prep.settings(MAX_NEW_GROUPS_PER_RUN="500"), apply=True))
+
+    after = preparation(tenant, prep)
+    bound = preparation_bound(before, after, filtered=not tenant.strict)
+    groups_floor = lower_bound(DEVICES, PAGE_SIZE, groups, tenant.groups(), first_query(tenant))
+    assert bound.owner_posts == bound.target_changes == 1  # the new group: owned, targeted
+    assert len(tenant.requests) == first.graph_requests == groups_floor.total + bound.total
+    if not tenant.strict:  # strict: the set… answers 500 after it commits (counted as failed)
+        assert first.ok, first.summary()
+
+    settled, before = tenant.groups(), preparation(tenant, prep)
+    tenant.clear_requests()
+    steady = asyncio.run(run_reconcile(prep.settings(), apply=True))
+
+    bound = preparation_bound(before, preparation(tenant, prep), filtered=not tenant.strict)
+    groups_floor = lower_bound(DEVICES, PAGE_SIZE, settled, tenant.groups(), first_query(tenant))
+    assert steady.ok, steady.summary()
+    assert bound.owner_posts == bound.target_changes == groups_floor.writes == 0
+    assert len(tenant.requests) == steady.graph_requests == groups_floor.total + bound.total
+    posts = [r.path for r in tenant.requests if r.method in ("POST", "PATCH", "PUT", "DELETE")]
+    assert all(p.endswith("/retrieveEnrollmentTimeDeviceMembershipTarget") for p in posts), posts

@@ -41,7 +41,12 @@ from shared.shell.reconcile import run_reconcile
 from tests.queue_app import QueueApp
 from tests.resilience.checks import single_comparison
 
-BOTH_PERMISSIONS = ["DeviceManagementServiceConfig.ReadWrite.All", "Group.ReadWrite.All"]
+PERMISSIONS = [
+    "DeviceManagementServiceConfig.ReadWrite.All",
+    "Group.ReadWrite.All",
+    "DeviceManagementConfiguration.ReadWrite.All",  # the device preparation policy
+    "Application.Read.All",  # the Intune Provisioning Client, its group's owner
+]
 DEADLINE_SECONDS = 900.0  # a bound on waiting, never an expectation of speed
 SUFFIXES = {
     "UD": "user-driven",
@@ -84,6 +89,14 @@ def tag_names(count: int) -> list[str]:
 
 
 def request_for(index: int, tags: list[str]) -> dict[str, Any]:
+    # One ticket in seven is for the device preparation scenario (seven is prime to the tag
+    # counts, so every tag still gets its own tickets).
+    if index % 7 == 6:
+        return {
+            "requestId": f"CHAOS-{index:05d}",
+            "scenario": PREP_SCENARIO,
+            "requestedBy": "chaos@contoso.example",
+        }
     tag = tags[index % len(tags)]
     spelled = tag.lower() if index % 3 == 1 else tag  # the same tag, as people type it
     return {
@@ -102,12 +115,24 @@ TARGETS = {
     "user-driven-hybrid": {"autopilotProfile": "Chaos HYB"},
 }
 ADMIN_GROUP = "Admin pilot"
+# A device preparation scenario: one assigned group, owned by the Intune Provisioning Client,
+# as its policy's target.
+PREP_SCENARIO, PREP_POLICY = "chaos-prep", "Chaos prep"
+PREP_KEY = unique_name(Kind.DEVICE_PREPARATION, PREP_SCENARIO)
 
 
 def write_catalogue(folder: Path) -> Path:
     document = json.loads(SHIPPED_CATALOGUE.read_text(encoding="utf-8"))
     for scenario in document["scenarios"]:
         scenario.update(TARGETS.get(scenario["key"], {}))
+    document["scenarios"].append(
+        {
+            "key": PREP_SCENARIO,
+            "label": "Chaos, device preparation",
+            "displayName": {"tag": "Chaos prep - {value}", "purchaseOrder": "Chaos prep - {value}"},
+            "devicePreparationPolicy": PREP_POLICY,
+        }
+    )
     path = folder / "chaos-scenarios.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     return path
@@ -128,6 +153,9 @@ def seed_targets(emu: Emulator) -> dict[str, str]:
         }
     )
     ids["Chaos ESP"], ids[ADMIN_GROUP] = esp["id"], admin["id"]
+    policy = {"name": PREP_POLICY, "template": "devicePreparationUserDriven"}
+    ids[PREP_POLICY] = emu.add_configuration_policy(policy)["id"]
+    ids["Provisioning Client"] = emu.add_provisioning_client()["id"]
     return ids
 
 
@@ -144,7 +172,7 @@ def run(profile: Profile, azurite: Azurite) -> dict[str, Any]:
         }
         for i in range(profile.tags * 3)
     ]
-    tenant = {"grantedPermissions": BOTH_PERMISSIONS, "devices": devices, "groups": []}
+    tenant = {"grantedPermissions": PERMISSIONS, "devices": devices, "groups": []}
     with (
         Emulator(tenant=tenant, lag_seconds=profile.lag_seconds, clock=clock) as emu,
         tempfile.TemporaryDirectory() as folder,
@@ -294,6 +322,29 @@ def _assignment_figures(
         "espAssignments": len(esp),
         "requestStatuses": dict(sorted(statuses.items())),
         "leftAfterNextRun": left,
+        "devicePreparation": _preparation_figures(emu, ids),
+    }
+
+
+def _preparation_figures(emu: Emulator, ids: dict[str, str]) -> dict[str, Any]:
+    """The device preparation scenario's group, its owners, and every target its policy had."""
+    groups = [g for g in emu.groups() if (g.get("uniqueName") or "") == PREP_KEY]
+    group = groups[0] if len(groups) == 1 else {}
+    history = emu.membership_target_history(ids[PREP_POLICY])
+    return {
+        "groups": len(groups),
+        "assigned": bool(group)
+        and "DynamicMembership" not in (group.get("groupTypes") or [])
+        and bool(group.get("securityEnabled"))
+        and not group.get("mailEnabled"),
+        "ownedByTheClient": bool(group) and ids["Provisioning Client"] in emu.owners(group["id"]),
+        "target": emu.membership_target(ids[PREP_POLICY]),
+        "targetIsItsGroup": bool(group) and emu.membership_target(ids[PREP_POLICY]) == group["id"],
+        "otherTargetsEver": sorted({t for t in history if t and t != group.get("id")}),
+        "ownerWrites": sum(r.path.endswith("/owners/$ref") for r in emu.requests),
+        "targetWrites": sum(
+            r.path.endswith("setEnrollmentTimeDeviceMembershipTarget") for r in emu.requests
+        ),
     }
 
 
@@ -319,6 +370,11 @@ def _figures(
         problems.append(f"profile assignments duplicated or doubled: {assignments}")
     if not assignments["adminAssignmentKept"]:
         problems.append("the admin's own ESP assignment is gone")
+    prep = assignments["devicePreparation"]
+    if not (prep["groups"] == 1 and prep["assigned"] and prep["ownedByTheClient"]):
+        problems.append(f"the device preparation group is not one, assigned and owned: {prep}")
+    if not prep["targetIsItsGroup"] or prep["otherTargetsEver"]:
+        problems.append(f"the device preparation policy pointed elsewhere: {prep}")
     if any(assignments["leftAfterNextRun"].values()):
         problems.append(f"assignments left after the next run: {assignments['leftAfterNextRun']}")
     sent_ids = [d["requestId"] for d in documents]
@@ -352,6 +408,8 @@ def _figures(
     non_canonical = []
     for group in groups:
         if group["displayName"] == ADMIN_GROUP:  # the admin's static group on the ESP
+            continue
+        if group.get("uniqueName") == PREP_KEY:  # assigned, no rule: checked on its own
             continue
         rule = group.get("membershipRule") or ""
         target = parse_target(rule)
@@ -431,6 +489,10 @@ def describe(figures: dict[str, Any]) -> str:
         "request statuses: {requestStatuses}; left after the next run: {leftAfterNextRun}".format(
             **figures["assignments"]
         ),
+        "  device preparation: {groups} group, assigned: {assigned}, owned by the Provisioning "
+        "Client: {ownedByTheClient}, the policy's target is it: {targetIsItsGroup}, other "
+        "targets ever: {otherTargetsEver}; {ownerWrites} owner and {targetWrites} target "
+        "writes".format(**figures["assignments"]["devicePreparation"]),
         f"  problems: {figures['problems'] or 'none'}  ({figures['seconds']} s)",
     ]
     return "\n".join(lines)

@@ -12,6 +12,8 @@ import pytest
 
 from tests.assign_tenant import make_tenant
 from tests.builders import device
+from tests.dp_tenant import SCENARIO as PREP_SCENARIO
+from tests.dp_tenant import make_prep_tenant
 from tests.queue_app import QueueApp
 
 DEVICES = "DeviceManagementServiceConfig.Read.All"
@@ -114,3 +116,49 @@ def test_without_readwrite_assignments_stop_naming_it_and_the_request_is_kept(
     assert result["status"] == "failed" and DEVICES_WRITE in result["errors"][0]["message"]
     assert [json.loads(body) for body in poison] == [request]
     assert tenant.profile_groups() == [] and tenant.esp_groups() == [tenant.pilot_group]
+
+
+# --- a scenario that names a device preparation policy ----------------------------------------
+
+POLICIES = "DeviceManagementConfiguration.ReadWrite.All"
+APPLICATIONS = "Application.Read.All"
+
+
+def run_the_preparing_job(azurite, emulator, tmp_path, permissions: list[str]):
+    tenant = make_prep_tenant(emulator, azurite.connection_string, tmp_path)
+    emulator.set_permissions(permissions)
+    request = {"requestId": "INC-3", "scenario": PREP_SCENARIO}
+    env = {"GRAPH_MAX_RETRIES": "0", **tenant.env()}
+    with QueueApp.start(azurite.connection_string, emulator.base_url, **env) as app:
+        timer = app.host.fire_timer()
+        app.send(request)
+        app.host.drain(timeout=60)
+        return tenant, timer, app.results(), app.poison(), request
+
+
+def test_with_exactly_the_four_permissions_device_preparation_is_done(azurite, emulator, tmp_path):
+    tenant, timer, results, poison, _ = run_the_preparing_job(
+        azurite, emulator, tmp_path, [DEVICES, GROUPS, POLICIES, APPLICATIONS]
+    )
+
+    assert timer.status == "succeeded", timer.error
+    [result] = results
+    assert result["status"] == "exists" and poison == []  # the timer made it moments before
+    assert tenant.target() == tenant.group()["id"]
+    assert tenant.client_id in emulator.owners(tenant.group()["id"])
+
+
+@pytest.mark.parametrize("missing", [POLICIES, APPLICATIONS])
+def test_without_a_device_preparation_permission_the_run_names_it_and_the_request_is_kept(
+    azurite, emulator, tmp_path, missing
+):
+    granted = [p for p in (DEVICES, GROUPS, POLICIES, APPLICATIONS) if p != missing]
+    tenant, timer, results, poison, request = run_the_preparing_job(
+        azurite, emulator, tmp_path, granted
+    )
+
+    assert timer.status == "failed" and missing in (timer.error or "")
+    [result] = results
+    assert result["status"] == "failed" and missing in result["errors"][0]["message"]
+    assert [json.loads(body) for body in poison] == [request]
+    assert tenant.target() is None
