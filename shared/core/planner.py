@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from shared.core.assignments import plan_assignments
+from shared.core.assignments import KIND_NAMES, plan_assignments
 from shared.core.groups import KIND_WORDS, GroupIndex, drift_of, group_spec, repairable
 from shared.core.model import (
     Catalogue,
@@ -101,6 +101,20 @@ def _scenario_of(target: WantedGroup, catalogue: Catalogue) -> Scenario | Refusa
     return catalogue.scenario_for(target.kind, target.value) or Refusal.NO_SCENARIO
 
 
+def _by_default(target: WantedGroup, scenario: Scenario | None) -> str:
+    """The default scenario's pitfall, said where it bites: a value no pattern matches gets the
+    default scenario's profile and ESP (a kiosk tag, a user-driven profile)."""
+    if scenario is None or target.scenario is not None or not scenario.targets(target.kind):
+        return ""
+    if scenario.matches(target.kind, target.value, fold(target.value)):
+        return ""
+    what = " and ".join(KIND_NAMES[kind] for kind, _ in scenario.targets(target.kind))
+    return (
+        f"; no pattern matches it, so it takes the default scenario {scenario.key!r} and its "
+        f"{what}: add a pattern to the catalogue if it belongs to another scenario"
+    )
+
+
 def _entry_for(target: WantedGroup, index: GroupIndex, wanted: Wanted) -> PlanEntry:
     kind, value = target.kind, target.value
     scenario = _scenario_of(target, wanted.catalogue)
@@ -129,7 +143,7 @@ def _entry_for(target: WantedGroup, index: GroupIndex, wanted: Wanted) -> PlanEn
         display_name=spec.display_name,
         unique_name=spec.unique_name,
         membership_rule=spec.membership_rule,
-        reason=f"no group targets this {KIND_WORDS[kind]} yet",
+        reason=f"no group targets this {KIND_WORDS[kind]} yet" + _by_default(target, scenario),
         devices=target.devices,
         spec=spec,
     )

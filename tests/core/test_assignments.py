@@ -368,3 +368,39 @@ def test_without_the_provisioning_client_the_owner_is_unresolved_with_the_fix():
     owner = prep_plan(view).assignments[0]
 
     assert owner.unresolved and "New-MgServicePrincipal -AppId f1346770" in owner.reason
+
+
+def test_a_tag_no_pattern_matches_is_told_it_takes_the_default_scenarios_profile_and_esp():
+    document = {
+        "version": 1,
+        "defaultScenario": "user-driven",
+        "scenarios": [
+            {
+                "key": "user-driven",
+                "label": "UD",
+                "displayName": {"tag": "UD {value}", "purchaseOrder": "UD PO {value}"},
+                "tagPatterns": ["*-UD"],
+                "autopilotProfile": "User-driven profile",
+                "enrollmentStatusPage": "ESP - User-driven",
+            },
+            {
+                "key": "plain",
+                "label": "Plain",
+                "displayName": {"tag": "P {value}", "purchaseOrder": "P PO {value}"},
+                "tagPatterns": ["*-P"],
+            },
+        ],
+    }
+    cat = parse_catalogue(document)
+
+    plan = plan_for([], "LOBBY-KIOSK", "SALES-UD", "HALL-P", cat=cat)
+
+    reasons = {e.value: e.reason for e in plan.entries if e.kind is Kind.TAG}
+    pitfall = (
+        "no pattern matches it, so it takes the default scenario 'user-driven' and its Autopilot "
+        "profile and Enrollment Status Page: add a pattern"
+    )
+    assert pitfall in reasons["LOBBY-KIOSK"]
+    assert "default scenario" not in reasons["SALES-UD"]  # its own pattern matched
+    assert "default scenario" not in reasons["HALL-P"]  # a scenario with nothing to assign
+    assert [e.action for e in plan.entries if e.kind is Kind.TAG] == [Action.CREATE] * 3
