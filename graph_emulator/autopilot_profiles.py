@@ -1,7 +1,7 @@
 """``/beta/deviceManagement/windowsAutopilotDeploymentProfiles``: profiles and their groups.
 
-Graph has this collection only in beta (v1.0 lacks it, intune-assignments.md), so these
-routes are registered on the beta router alone. Profiles are seeded, never created over
+Graph has this collection only in beta (v1.0 lacks it, docs/graph-contract.md, row 27), so
+these routes are registered on the beta router alone. Profiles are seeded, never created over
 HTTP; what the app writes is an assignment (``POST …/{id}/assignments``), one per profile
 and group. A group may be on several profiles (Intune then gives a device the oldest one);
 the strict profile refuses that as CIPP#2803's "Another Profile … is already assigned" says.

@@ -1,11 +1,11 @@
 """``/beta/deviceManagement/configurationPolicies``: settings catalog policies, beta only.
 
 An Autopilot device preparation policy is one of these, with ``technologies`` "enrollment"
-and a ``templateReference`` of family ``enrollmentConfiguration`` (intune-assignments.md,
-"Autopilot device preparation"). So are other enrollment policies (Apple's automated device
-enrollment for macOS has the same technology and family, captured responses show), and an
-ordinary settings catalog policy may carry the same ``name``: only the template id tells a
-device preparation policy apart. Template ids come from captured responses and peers' code,
+and a ``templateReference`` of family ``enrollmentConfiguration`` (docs/graph-contract.md,
+row 44). So are other enrollment policies (Apple's automated device enrollment for macOS has
+the same technology and family, captured responses show), and an ordinary settings catalog
+policy may carry the same ``name``: only the template id tells a device preparation policy
+apart. Template ids come from captured responses and peers' code,
 not from Microsoft's pages: user-driven ``80d33118-b7b4-40d8-b15f-81be745e053f_1``, automatic
 ``a6157a7f-aa00-42d9-ac82-7d2479f545db_1``. Their display names here are placeholders.
 

@@ -2,7 +2,7 @@
 
 Graph's API pages still say deleted security groups are deleted for good, but Microsoft's
 message center notice MC1183299 (general availability early 2026) gives cloud security
-groups, dynamic ones included, a deleted state (graph-facts "Deleted groups"); the emulator
+groups, dynamic ones included, a deleted state (docs/graph-contract.md, row 41); the emulator
 follows the notice: ``DELETE /groups/{id}`` moves any group here, with its id, properties,
 uniqueName and owners. Restoring brings it back as it was; Intune keeps assignments by group
 id, so a restored group's profile and ESP assignments are there again (deleting a group does

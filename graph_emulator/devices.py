@@ -1,8 +1,9 @@
 """``/deviceManagement/windowsAutopilotDeviceIdentities``: Intune's Autopilot device list.
 
-Intune's list supports only a subset of ``$filter``: ``contains``/``startswith`` (graph-facts
-§2); ``eq`` and anything else answer 400 ``BadRequest`` with the "An error has occurred -
-Operation ID" message the list page documents. Pages hold 1000 devices by default.
+Intune's list supports only a subset of ``$filter``: ``contains``/``startswith``
+(graph_emulator/README.md, "What it emulates"); ``eq`` and anything else answer 400
+``BadRequest`` with the "An error has occurred - Operation ID" message the list page
+documents. Pages hold 1000 devices by default.
 
 This is the endpoint benchmarks hammer, so each device's JSON is serialised once per
 ``$select`` and cached, and a filter's matches are cached per filter text.
@@ -51,7 +52,8 @@ _DEFAULTS: JsonDict = {
 }
 COLLECTION = "deviceManagement/windowsAutopilotDeviceIdentities"
 # Strict only: Intune documents no $top maximum; its lists answer "a default limit of 1000
-# items" (graph-facts §2), so a stricter service may refuse more.
+# items" (powershell-intune-samples #2; graph_emulator/README.md, "Strict profile"), so a
+# stricter service may refuse more.
 STRICT_MAX_TOP = 1000
 _PAGING_OPTIONS = {"$select", "$top", "$skiptoken"}
 
@@ -67,7 +69,10 @@ def normalize_device(device: JsonDict) -> JsonDict:
 
 
 def intune_error(request: Request) -> GraphError:
-    """The error Intune answers to a filter it does not support (graph-facts §2)."""
+    """The error Intune answers to a filter it does not support.
+
+    As graph_emulator/README.md, "What it emulates", gives it for the device list.
+    """
     url = f"{request.service_root}{request.path}?{request.raw_query}"
     return GraphError(
         400,

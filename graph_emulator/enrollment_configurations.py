@@ -3,9 +3,10 @@
 Enrollment Status Pages (``windows10EnrollmentCompletionPageConfiguration``) are listed with
 the other enrollment configurations (limits, platform restrictions, Windows Hello), and every
 tenant has a default of each kind at priority 0 that applies to everyone and is not assigned
-(intune-assignments.md). ``POST …/{id}/assign`` replaces the whole assignment list, so a
-client that posts only its own group removes an admin's: the emulator records every removal
-with where the write came from, for tests that must prove the app never does that.
+(docs/graph-contract.md, row 33). ``POST …/{id}/assign`` replaces the whole assignment list
+(row 34), so a client that posts only its own group removes an admin's: the emulator records
+every removal with where the write came from, for tests that must prove the app never does
+that.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every tenant has a default of each kind at priority 0 (``<guid>_Default…`` ids) that applies
 to everyone and is not assigned; others have priority 1 and up, unique within their kind
-(intune-assignments.md, "Enrollment Status Page").
+(docs/graph-contract.md, row 33; graph_emulator/README.md, "What it emulates").
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Graph's error answers, as one exception the handlers raise and the server renders.
 
-Every error body has Graph's shape (graph-facts §3 and the task's contract):
+Every error body has Graph's shape (docs/graph-contract.md, row 19, and the task's contract):
 ``{"error": {"code", "message", "innerError": {"date", "request-id", "client-request-id"}}}``.
 """
 

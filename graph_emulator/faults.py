@@ -4,7 +4,8 @@ Faults are decided once per request, before it is processed, either from a scrip
 ("the next N matching requests get this") or at random at a rate. What each kind does
 is carried out by the server (see ``server.py``):
 
-* ``429`` / ``503``: answered at once, nothing processed (Retry-After per graph-facts §5).
+* ``429`` / ``503``: answered at once, nothing processed (Retry-After per docs/graph-contract.md,
+  rows 16-17).
 * ``504-after-commit``: a write is processed and committed, then answered 504, so a client
   that replays it (kiota retries POST) makes a duplicate. On a read it is a plain 504.
 * ``drop``: the connection is closed with no answer, before processing.

@@ -2,10 +2,11 @@
 
 A generated tenant holds what a real one throws at the app: tagged and untagged devices,
 tags that differ only in letter case, purchase order ids, groups an admin made by hand in
-the spellings admins really write (graph-facts §1d-1e), groups with the same display
-name, unrelated static and dynamic groups, and a few hostile tags (a double quote, a
-backtick, a control character, a 600-character tag). Its Intune side (``generator_intune``)
-holds Autopilot profiles and ESPs, and an admin's own assignment the app must keep.
+the spellings admins really write (after the forms memdocs ``enrollment-autopilot.md`` and
+the Entra rule reference publish), groups with the same display name, unrelated static and
+dynamic groups, and a few hostile tags (a double quote, a backtick, a control character, a
+600-character tag). Its Intune side (``generator_intune``) holds Autopilot profiles and ESPs,
+and an admin's own assignment the app must keep.
 """
 
 from __future__ import annotations

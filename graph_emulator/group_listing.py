@@ -57,7 +57,8 @@ def list_groups(
     if needs_advanced and not request.advanced:
         raise unsupported_query()
     if needs_advanced and strict and not count:
-        # Strict: the docs ask for both the header and $count=true (graph-facts §3).
+        # Strict: the docs ask for both the header and $count=true (group-list.md,
+        # aad-advanced-queries.md; graph_emulator/README.md, "Strict profile").
         raise unsupported_query("An advanced query needs $count=true as well.")
     found = list(groups)
     if compiled is not None:

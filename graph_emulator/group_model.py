@@ -1,4 +1,4 @@
-"""What a group is and which states of it Graph accepts (graph-facts §3).
+"""What a group is and which states of it Graph accepts (docs/graph-contract.md, rows 22-23).
 
 ``create_group`` builds a full group from a POST (or upsert) body, ``apply_update``
 merges a PATCH body into an existing group, and both end in ``validate_group``, which

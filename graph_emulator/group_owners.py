@@ -1,11 +1,11 @@
 """``/groups/{id}/owners``: who owns a group (Autopilot device preparation needs one owner).
 
 A device preparation group must be owned by the Intune Provisioning Client service principal
-(intune-assignments.md, "Autopilot device preparation"). Owners are directory objects; the
-emulator's directory holds service principals but no users, so only a service principal can
-be an owner here. Each group's owner list is versioned like the groups themselves
-(``versions.py``): the list read through ``GET …/owners`` is the one of ``lag`` seconds ago,
-while ``$ref`` writes act on the true one.
+(docs/graph-contract.md, row 43). Owners are directory objects; the emulator's directory
+holds service principals but no users, so only a service principal can be an owner here.
+Each group's owner list is versioned like the groups themselves (``versions.py``): the list
+read through ``GET …/owners`` is the one of ``lag`` seconds ago, while ``$ref`` writes act on
+the true one.
 
 Graph's contract, from its pages (contrib ``group-list-owners.md``, ``group-post-owners.md``,
 ``group-delete-owners.md``): the list returns directoryObjects, a service principal with its

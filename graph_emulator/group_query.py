@@ -1,4 +1,4 @@
-"""Which group queries the directory answers, and how (graph-facts §3 "Update / list").
+"""Which group queries the directory answers, and how (docs/graph-contract.md, rows 4-8).
 
 Default queries support ``eq``/``startswith`` (and ``groupTypes/any``); ``ne``, ``not``,
 ``endswith``, ``$search``, ``$count`` and ``$orderby`` with ``$filter`` are "advanced

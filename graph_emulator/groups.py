@@ -1,4 +1,6 @@
-"""``/groups``: list, get, create, update, upsert by uniqueName and delete (graph-facts §3).
+"""``/groups``: list, get, create, update, upsert by uniqueName and delete.
+
+What Graph does for each is in docs/graph-contract.md, rows 7-14 (a delete: row 41).
 
 Reads go through the replication lag (``TenantState.visible_*``); writes take the state
 lock and work on the true current state, which makes the upsert atomic on uniqueName
@@ -141,7 +143,8 @@ class GroupEndpoints:
             if existing is None:
                 if "create-if-missing" not in prefer:
                     raise _missing(f"groups(uniqueName='{name}')")
-                # Strict: the live v1.0 page asks Group.ReadWrite.All (graph-facts §3).
+                # Strict: the live v1.0 page asks Group.ReadWrite.All (docs/graph-contract.md,
+                # row 12).
                 request.require(
                     permissions.GROUP_WRITE if self.strict else permissions.GROUP_CREATE
                 )

@@ -1,11 +1,12 @@
 """Intune group assignments: their targets, and the assignment lists of profiles and ESPs.
 
 Autopilot deployment profiles (beta) and enrollment configurations (v1.0) are assigned to
-groups with the same target types (intune-assignments.md). Each owner (a profile or a
-configuration) keeps its list of targets as a :class:`History`, so reads see the list as it
-was ``lag`` seconds ago and writes act on the true one, as for groups (``state.py``). Every
-write is logged with where it came from (``http``: a request, i.e. the app; ``admin``: an
-in-process change), so tests can count what the app removed and what an admin did.
+groups with the same target types (docs/graph-contract.md, rows 29 and 34). Each owner (a
+profile or a configuration) keeps its list of targets as a :class:`History`, so reads see the
+list as it was ``lag`` seconds ago and writes act on the true one, as for groups
+(``state.py``). Every write is logged with where it came from (``http``: a request, i.e. the
+app; ``admin``: an in-process change), so tests can count what the app removed and what an
+admin did.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """OData ``$filter`` parsing shared by the device and group endpoints.
 
 This only builds a small AST; each endpoint decides which forms it supports and how it
-answers the rest (Intune and Entra answer unsupported filters differently, graph-facts §2-3).
+answers the rest (Intune and Entra answer unsupported filters differently:
+graph_emulator/README.md, "What it emulates"; docs/graph-contract.md, row 6).
 String literals use single quotes with ``''`` for an embedded quote (OData ABNF).
 """
 

@@ -1,7 +1,7 @@
 """Query options shared by list endpoints: ``$top``, ``$select`` and opaque ``$skiptoken`` paging.
 
 Graph's ``@odata.nextLink`` is an absolute URL that repeats the query and adds an opaque
-``$skiptoken`` (graph-facts §2 "OData / filtering / paging"); clients must follow it whole.
+``$skiptoken`` (docs/graph-contract.md, row 1); clients must follow it whole.
 Every list but the device list (which serialises from its own cache) answers through
 :func:`page_response`.
 """

@@ -1,4 +1,4 @@
-"""Application permissions each operation needs (graph-facts §2 "Permissions", §3)."""
+"""Application permissions each operation needs (docs/graph-contract.md, row 18)."""
 
 AUTOPILOT_READ = (
     "DeviceManagementServiceConfig.Read.All",
@@ -13,7 +13,7 @@ GROUP_READ = (
 GROUP_CREATE = ("Group.ReadWrite.All", "Group.Create", "Directory.ReadWrite.All")
 GROUP_WRITE = ("Group.ReadWrite.All", "Directory.ReadWrite.All")
 DEFAULT_GRANTED = ("DeviceManagementServiceConfig.Read.All", "Group.ReadWrite.All")
-# Autopilot deployment profiles (beta) and their assignments (intune-assignments.md).
+# Autopilot deployment profiles (beta) and their assignments (docs/graph-contract.md, row 36).
 PROFILE_READ = AUTOPILOT_READ
 PROFILE_WRITE = ("DeviceManagementServiceConfig.ReadWrite.All",)
 # Enrollment configurations (the ESP): the docs also accept DeviceManagementConfiguration.*.

@@ -13,7 +13,7 @@ JsonDict = dict[str, Any]
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 GRAPH_SP_ID = "4a1e6f2c-0000-4000-8000-00000000a001"  # any id: Graph's differs per tenant
 # The first-party app that must own an Autopilot device preparation group
-# (intune-assignments.md, "Autopilot device preparation"); some tenants show the other name.
+# (docs/graph-contract.md, row 43); some tenants show the other name.
 PROVISIONING_CLIENT_APP_ID = "f1346770-5b25-470b-88bd-d5744ab7952c"
 PROVISIONING_CLIENT_NAMES = ("Intune Provisioning Client", "Intune Autopilot ConfidentialClient")
 # Microsoft Graph's own application roles that the app, the grant, or near misses involve.

@@ -2,7 +2,8 @@
 
 The emulator must refuse what Entra's validator refuses, so that an app tested here cannot
 ship a rule that only an emulator would accept. Where Microsoft's documentation is silent or
-ambiguous (graph-facts.md §1e and §4) this parser picks the *stricter* reading and says so:
+ambiguous (docs/graph-contract.md, rows 20-22) this parser picks the *stricter* reading and
+says so:
 
 * Property names are matched case-insensitively (admins write ``devicePhysicalIDs`` and
   Microsoft's own pages publish it), but unknown properties are rejected.

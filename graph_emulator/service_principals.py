@@ -1,10 +1,10 @@
 """``/servicePrincipals`` and app role assignments: what granting Graph permissions needs.
 
 A managed identity has no "API permissions" page; an admin grants it Graph's application
-permissions with ``POST /servicePrincipals/{resource}/appRoleAssignedTo`` (graph-facts §6
-"Managed identity → Graph application permissions"). This module serves that call and the reads
-around it: find a service principal by appId or displayName, read one, and list the
-assignments of a resource (``appRoleAssignedTo``) or of a principal (``appRoleAssignments``).
+permissions with ``POST /servicePrincipals/{resource}/appRoleAssignedTo``
+(docs/graph-contract.md, rows 25-26). This module serves that call and the reads around it:
+find a service principal by appId or displayName, read one, and list the assignments of a
+resource (``appRoleAssignedTo``) or of a principal (``appRoleAssignments``).
 
 Service principals and assignments are small, directory-wide lists that nothing else changes,
 so they live here behind their own lock, without the groups' replication lag.

@@ -3,7 +3,7 @@
 Each group keeps a short history of versions stamped with the (injectable) clock time of
 their commit. Reads (lists, filters, GET by id or uniqueName) see, for each group, the
 newest version committed at least ``lag`` seconds ago; writes see the newest version.
-That is how Entra's eventual consistency looks from outside (graph-facts §3, peers §3.4):
+That is how Entra's eventual consistency looks from outside (docs/graph-contract.md, row 14):
 a group created a moment ago is not listed yet, a PATCHed group still shows its old
 state, but an upsert by uniqueName finds the group and updates it.
 

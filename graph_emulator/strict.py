@@ -22,7 +22,8 @@ JsonDict = dict[str, Any]
 
 MAX_FILTER_HEIGHT = 3  # microsoft-graph-docs-contrib #7580
 MAX_DESCRIPTION = 1024  # microsoft-graph-docs #6675 (community answer)
-_NICKNAME = re.compile(r"[A-Za-z0-9_-]+")  # graph-facts §3: the copies disagree; the safest set
+# The copies disagree on a nickname's characters: the safest set (docs/graph-contract.md, row 23)
+_NICKNAME = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def check_group_filter(expr: Expr) -> None:

@@ -17,7 +17,7 @@ from graph_emulator.rules import (
 )
 
 DOCUMENTED_RULES = [
-    # memdocs enrollment-autopilot.md and the tutorial include (graph-facts §1b, §1d)
+    # memdocs enrollment-autopilot.md and the tutorial include
     '(device.devicePhysicalIDs -any (_ -startsWith "[ZTDid]"))',
     '(device.devicePhysicalIds -any (_ -eq "[OrderID]:179887111881"))',
     '(device.devicePhysicalIds -any (_ -eq "[PurchaseOrderId]:76222342342"))',

@@ -1,6 +1,6 @@
 """The real msgraph-sdk's pipeline against the profile (beta) and ESP (v1.0) routes.
 
-The beta SDK is not installed (it is over 600 MB, intune-assignments.md), so beta calls go as
+The beta SDK is not installed (the msgraph-beta-sdk package is over 600 MB), so beta calls go as
 raw ``RequestInformation`` through the v1.0 ``GraphRequestAdapter``, middleware and all.
 """
 

@@ -1,4 +1,7 @@
-"""Service principals and app role assignments answer as Graph documents them (graph-facts §6)."""
+"""Service principals and app role assignments answer as Graph documents them.
+
+The facts are docs/graph-contract.md's rows 25 and 26.
+"""
 
 from __future__ import annotations
 
