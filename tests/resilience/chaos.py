@@ -370,6 +370,11 @@ def _figures(
         problems.append(f"profile assignments duplicated or doubled: {assignments}")
     if not assignments["adminAssignmentKept"]:
         problems.append("the admin's own ESP assignment is gone")
+    # Nobody takes anything off or assigns anything elsewhere in this run: an answer saying so
+    # is not true (found once: an earlier write beside a lost one read as "taken off").
+    untrue = {s: n for s, n in assignments["requestStatuses"].items() if s in ("drift", "conflict")}
+    if untrue:
+        problems.append(f"answers report assignments nobody changed: {untrue}")
     prep = assignments["devicePreparation"]
     if not (prep["groups"] == 1 and prep["assigned"] and prep["ownedByTheClient"]):
         problems.append(f"the device preparation group is not one, assigned and owned: {prep}")
