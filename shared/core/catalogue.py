@@ -49,6 +49,9 @@ def parse_catalogue(document: Any, source: str = "<catalogue>") -> Catalogue:
     all_devices = document.get("allDevices", {})
     if not isinstance(all_devices, Mapping):
         raise fail("allDevices", "must be an object")
+    unknown = set(all_devices) - {"displayName"}
+    if unknown:
+        raise fail("allDevices", f"unknown field(s) {sorted(unknown)}")
     all_name = all_devices.get("displayName", "Autopilot - All devices")
     _check_text(all_name, "allDevices.displayName", fail, placeholders=False)
     return Catalogue(scenarios, default, all_name, source)

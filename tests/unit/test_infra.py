@@ -5,7 +5,7 @@
   the app or is one of a few host settings named below;
 - no storage key, SAS, connection secret or Graph secret exists anywhere in the templates;
 - the pieces that must agree do: queues, roles, azure.yaml (and its hooks on both systems), the
-  parameters file and its azd names, .funcignore and the README's deploy section;
+  parameters file and its azd names, .funcignore and the deployment page (docs/deployment.md);
 - the run reports' container and reader role, and the three alerts with their queries in one
   variable (tests/unit/test_infra_network.py covers the private network).
 """
@@ -264,14 +264,13 @@ def test_the_deployed_package_leaves_the_infrastructure_and_azd_state_out():
     assert {"infra", "azure.yaml", ".azure"} <= set(ignored)
 
 
-def test_the_readme_deploy_section_names_every_parameter_and_output():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("\n## Deploy") : readme.index("\n## Layout")]
+def test_the_deployment_page_names_every_parameter_and_output():
+    page = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
     outputs = re.findall(r"^output (\w+) ", bicep_text(), re.MULTILINE)
 
-    missing = [name for name in [*params(), *outputs] if name not in section]
+    missing = [name for name in [*params(), *outputs] if name not in page]
 
-    assert not missing, f"README's Deploy section does not mention {missing}"
+    assert not missing, f"docs/deployment.md does not mention {missing}"
 
 
 def parameters_file() -> dict[str, str]:

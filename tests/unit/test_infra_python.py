@@ -1,5 +1,5 @@
 """The Python version: what the template deploys, what requirements.txt installs on it, and what
-the README tells, kept in step."""
+the docs tell (docs/development.md, docs/deployment.md), kept in step."""
 
 from __future__ import annotations
 
@@ -45,8 +45,8 @@ def worker_version() -> str:
     return requirements_on("3.13")["azure-functions-runtime"]
 
 
-def readme() -> str:
-    return (ROOT / "README.md").read_text(encoding="utf-8")
+def page(name: str) -> str:
+    return (ROOT / "docs" / name).read_text(encoding="utf-8")
 
 
 def test_the_deployment_defaults_to_python_3_13_and_allows_the_versions_the_app_supports():
@@ -90,17 +90,17 @@ def test_azd_may_choose_the_python_version_with_the_templates_default():
     assert data["parameters"]["pythonVersion"]["value"] == "${FUNCTIONS_PYTHON_VERSION=3.13}"
 
 
-def test_the_readme_states_the_supported_versions_and_the_tested_worker():
-    text = readme()
-    section = text[text.index("\n## Python versions") : text.index("\n## Try it")]
+def test_the_development_page_states_the_supported_versions_and_the_tested_worker():
+    text = page("development.md")
+    start = text.index("\n## Python versions")
+    section = text[start : text.index("\n## ", start + 1)]
 
     assert "3.11, 3.12 and 3.13" in section
     assert "`azure-functions-runtime`" in section and f"**{worker_version()}**" in section
 
 
-def test_the_readme_shows_how_to_list_a_regions_runtimes_and_choose_3_12():
-    text = readme()
-    section = text[text.index("\n## Deploy") : text.index("\n## Layout")]
+def test_the_deployment_page_shows_how_to_list_a_regions_runtimes_and_choose_3_12():
+    section = page("deployment.md")
 
     assert "az functionapp list-flexconsumption-runtimes" in section
     assert "azd env set FUNCTIONS_PYTHON_VERSION 3.12" in section

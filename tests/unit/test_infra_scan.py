@@ -1,7 +1,7 @@
 """What checkov's scan of infra/ rests on: the fixes it asked for, a reason beside every skip, the
-README's list of skips, the scan's own verdict (a parsing error fails it, though checkov exits 0
-then), and the variants it scans: the template as each infra/scan/*.parameters.json makes it,
-with the ternaries those values decide resolved (checkov evaluates none)."""
+list of skips in docs/deployment.md, the scan's own verdict (a parsing error fails it, though
+checkov exits 0 then), and the variants it scans: the template as each infra/scan/*.parameters.json
+makes it, with the ternaries those values decide resolved (checkov evaluates none)."""
 
 from __future__ import annotations
 
@@ -58,17 +58,15 @@ def test_every_skip_sits_in_a_resource_and_gives_its_reason():
         assert len(reason) >= 40, f"{resource} {check}: say why, not just that ({reason!r})"
 
 
-def test_the_readme_lists_every_skip_and_the_scan_command():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[
-        readme.index("\n### Checks on the template") : readme.index("\n### The ticketing")
-    ]
+def test_the_deployment_page_lists_every_skip_and_the_scan_command():
+    page = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
+    section = page[page.index("\n## Checks on the template") :]
 
     assert "make scan" in section and "--skip-download" in section
     missing = sorted(
         {check for _, check, _ in skips()} - set(re.findall(r"CKV_AZURE_\d+", section))
     )
-    assert not missing, f"README's template checks do not explain {missing}"
+    assert not missing, f"docs/deployment.md's template checks do not explain {missing}"
 
 
 def test_the_function_app_speaks_http_2_wants_client_certificates_and_refuses_callers():
