@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
@@ -114,9 +115,11 @@ class GroupCalls(GraphSession):
     async def find_group(self, unique_name: str) -> GroupSnapshot | None:
         """The group with this uniqueName, if Graph shows it yet (reads lag behind writes)."""
         quoted = unique_name.replace("'", "''")
-        async for page in self.group_pages(f"uniqueName eq '{quoted}'"):
-            for item in page:
-                return snapshot(item)
+        # Closed here, not left to the event loop's finaliser for abandoned async generators.
+        async with contextlib.aclosing(self.group_pages(f"uniqueName eq '{quoted}'")) as pages:
+            async for page in pages:
+                for item in page:
+                    return snapshot(item)
         return None
 
     async def get_group(self, group_id: str) -> GroupSnapshot | None:

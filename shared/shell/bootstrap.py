@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -56,6 +57,10 @@ class Runtime:
         self.reports = ReportStore(settings.storage) if settings.storage else None
         # What Graph's group query taught this process, for its life: the timer and requests.
         self.query_forms = QueryForms()
+        # The result queue's client for a failed answer on a message's last delivery: made on the
+        # first request and kept, since a client per request cost a pipeline (and, for an
+        # identity-based connection, a credential) on every message, though few ever fail.
+        self._send_failed: Callable[[str], Awaitable[str]] | None = None
 
     def _shared(self) -> LoopState:
         loop = asyncio.get_running_loop()
@@ -86,14 +91,18 @@ class Runtime:
         self, body: bytes, message_id: str | None, dequeue_count: int | None
     ) -> str:
         shared = self._shared()
-        results = queue_client(
-            self.settings.storage, self.settings.result_queue, encoding=self.host.message_encoding
-        )
+        if self._send_failed is None:
+            results = queue_client(
+                self.settings.storage,
+                self.settings.result_queue,
+                encoding=self.host.message_encoding,
+            )
+            self._send_failed = partial(send_text_async, results)
         context = RequestContext(
             wanted=self.settings.wanted(),
             gateway=shared.gateway,
             handmade=shared.handmade,
-            send_failed=partial(send_text_async, results),
+            send_failed=self._send_failed,
             recent=shared.recent,
             ledger=self.ledger,
             query_forms=self.query_forms,
