@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 import time
 import uuid
 from typing import Any, TextIO
@@ -18,7 +19,7 @@ from azure.core.credentials import TokenCredential
 from shared.cli.credentials import SignIn, choose, credential
 from shared.cli.render import render_markdown, render_table
 from shared.config.settings import Settings
-from shared.core.errors import SettingsError, SignInError, StorageError
+from shared.core.errors import SettingsError, SignInError
 from shared.graph.gateway import GraphGateway
 from shared.shell.reconcile import run_reconcile
 
@@ -117,10 +118,12 @@ def request(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
             write(out, answer)
             return EXIT_OK if answer.get("status") in SUCCESS else EXIT_FAILED
         time.sleep(0.5)
-    raise StorageError(
-        f"no answer to {document['requestId']} within {args.wait:g} s; it will appear on the "
-        f"queue {settings.result_queue} (is the app running, and not paused?)"
+    # Queued, and not answered yet: a failure of the request (exit 1), not of the command.
+    sys.stderr.write(
+        f"error: no answer to {document['requestId']} within {args.wait:g} s; it will appear on "
+        f"the queue {settings.result_queue} (is the app running, and not paused?)\n"
     )
+    return EXIT_FAILED
 
 
 def grant(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:

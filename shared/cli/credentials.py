@@ -48,8 +48,8 @@ def choose(kind: str | None, client_id: str | None, tenant_id: str | None) -> Si
         raise SettingsError(
             "--client-id",
             f"--credential {kind} signs in through an app registration of your tenant: name its "
-            "application (client) id with --client-id or SIGNIN_CLIENT_ID (README: Sign in from "
-            "a terminal)",
+            "application (client) id with --client-id or SIGNIN_CLIENT_ID (docs/getting-started.md#"
+            "sign-in-from-a-terminal)",
         )
     return SignIn(kind, client_id, tenant_id)
 

@@ -93,7 +93,14 @@ async def run_doctor(
     try:
         settings = Settings.from_env(environ)
     except SettingsError as error:
-        checklist.add(Check(SETTINGS_CHECK, False, str(error), "correct it (README, Settings)"))
+        checklist.add(
+            Check(
+                SETTINGS_CHECK,
+                False,
+                str(error),
+                "correct it (docs/configuration.md; docs/troubleshooting.md#settings)",
+            )
+        )
         return checklist
     checklist.add(settings_check(settings))
     if credential is None and sign_in is not None:

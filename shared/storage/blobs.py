@@ -37,6 +37,12 @@ def open_container(
         service = BlobServiceClient.from_connection_string(
             connection.connection_string, retry_policy=retry
         )
+    elif connection.blob_service_uri is None:
+        raise StorageError(
+            "the blob service of the app's storage is not set: AzureWebJobsStorage__"
+            "queueServiceUri names the queues only; set AzureWebJobsStorage__blobServiceUri too, "
+            "or AzureWebJobsStorage__accountName for both"
+        )
     else:
         service = BlobServiceClient(
             account_url=str(connection.blob_service_uri),

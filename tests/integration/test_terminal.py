@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from azure.storage.queue import QueueClient
 
-from shared.cli.main import EXIT_OK, EXIT_USAGE, main
+from shared.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
 from shared.cli.parser import COMMANDS
 from shared.storage.reports import ReportStore
 from tests.builders import device
@@ -96,13 +96,15 @@ def test_a_request_for_a_scenario_the_catalogue_lacks_is_not_queued(
     assert "'userdriven' is not a scenario; known: user-driven" in capsys.readouterr().err
 
 
-def test_a_request_whose_answer_does_not_come_exits_non_zero(env, azurite, monkeypatch, capsys):
+def test_a_request_whose_answer_does_not_come_exits_1_as_its_help_says(
+    env, azurite, monkeypatch, capsys
+):
     monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string)
     monkeypatch.setenv("REQUEST_QUEUE", "nobody-listens")
     monkeypatch.setenv("RESULT_QUEUE", "nobody-answers")
     QueueClient.from_connection_string(azurite.connection_string, "nobody-answers").create_queue()
     code, out = run("request", "--scenario", "user-driven", "--tag", "SALES-UD", "--wait", "1")
-    assert code != EXIT_OK and "queued request" in out
+    assert code == EXIT_FAILED and "queued request" in out
     assert "no answer to" in capsys.readouterr().err
 
 

@@ -43,6 +43,7 @@ _ANY_CHAR = st.characters(codec=None)
 
 values = st.one_of(
     st.sampled_from(INJECTIONS),
+    st.sampled_from(["SALES-UD\n", " SALES", "SALES\u3000", "\u0085X", "X\u200bY", "\ufeffX"]),
     st.lists(
         st.one_of(_RULE_PIECES, st.characters(min_codepoint=32, max_codepoint=126)), max_size=30
     ).map("".join),
@@ -67,16 +68,29 @@ def near_requests(draw: st.DrawFn) -> dict[str, Any]:
         "requestId": draw(
             st.one_of(
                 st.from_regex(r"[A-Za-z0-9._:-]{1,20}", fullmatch=True),
+                st.sampled_from(["RITM1\n", "RITM 1", "a" * 129, ""]),
                 st.text(max_size=12),
                 json_values,
             )
         ),
-        "scenario": draw(st.one_of(st.sampled_from(SCENARIOS), st.text(max_size=12))),
+        "scenario": draw(
+            st.one_of(
+                st.sampled_from(SCENARIOS),
+                st.sampled_from(["user-driven\n", "User-driven", "-k"]),
+                st.text(max_size=12),
+            )
+        ),
     }
     field = draw(st.sampled_from(["groupTag", "purchaseOrderId"]))
     document[field] = draw(st.one_of(values, values, values, json_values))
     if draw(st.booleans()):
-        document["requestedBy"] = draw(st.one_of(st.text(max_size=300), json_values))
+        document["requestedBy"] = draw(
+            st.one_of(
+                st.text(max_size=300),
+                st.sampled_from(["it\tdesk", "a\x85b", "\u00a0x", "x\n"]),
+                json_values,
+            )
+        )
     if draw(st.integers(0, 9)) == 0:
         document["version"] = draw(st.one_of(st.just(1), json_values))
     if draw(st.integers(0, 19)) == 0:

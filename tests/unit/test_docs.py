@@ -224,6 +224,23 @@ def test_every_link_of_the_readme_to_a_file_or_heading_of_the_repository_resolve
             assert anchor in {slug(h) for h in headings}, f"{target}#{anchor}"
 
 
+def test_every_page_the_apps_own_messages_point_to_exists_with_its_heading():
+    """A fix a message names (``docs/getting-started.md#sign-in-from-a-terminal``) exists."""
+    pointers = set()
+    for path in (ROOT / "shared").rglob("*.py"):
+        # Messages are split over string literals; joined, a pointer reads whole again.
+        text = re.sub(r'"\s*\n\s*"', "", read(path))
+        pointers |= set(re.findall(r"(docs/[\w-]+\.md)(?:#([\w-]+))?", text))
+
+    assert ("docs/getting-started.md", "sign-in-from-a-terminal") in pointers
+    for target, anchor in sorted(pointers):
+        path = ROOT / target
+        assert path.exists(), target
+        if anchor:
+            headings = re.findall(r"^#+ (.+)$", read(path), re.MULTILINE)
+            assert anchor in {slug(h) for h in headings}, f"{target}#{anchor}"
+
+
 def test_the_pages_cite_no_notes_outside_the_repository():
     for path in pages():
         text = read(path)

@@ -48,3 +48,15 @@ def test_encoding_none_sends_text_as_is():
 def test_no_connection_at_all_is_a_settings_error_naming_it():
     with pytest.raises(SettingsError, match="AzureWebJobsStorage"):
         client_for({})
+
+
+def test_blobs_with_only_a_queue_service_uri_say_which_setting_is_missing():
+    from shared.core.errors import StorageError
+    from shared.storage.blobs import open_container
+
+    settings = Settings.from_env(
+        {"AzureWebJobsStorage__queueServiceUri": "https://apgstore.queue.core.windows.net"}
+    )
+    assert settings.storage is not None
+    with pytest.raises(StorageError, match="set AzureWebJobsStorage__blobServiceUri too"):
+        open_container(settings.storage, "autopilot-group-reports", create=False)
