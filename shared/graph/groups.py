@@ -67,21 +67,18 @@ def create_body(spec: GroupSpec) -> dict[str, Any]:
     """The upsert's body: a dynamic security group with the spec's rule, processing on; or, for
     a spec without a rule (device preparation), an assigned security group. Its owner is added
     afterwards, never in this body: whether an upsert may bind owners is not documented."""
-    if spec.membership_rule is None:
-        return {
-            "displayName": spec.display_name,
-            "description": spec.description,
-            "mailEnabled": False,
-            "mailNickname": spec.mail_nickname,
-            "securityEnabled": True,
-            "groupTypes": [],
-        }
-    return {
+    body: dict[str, Any] = {
         "displayName": spec.display_name,
         "description": spec.description,
         "mailEnabled": False,
         "mailNickname": spec.mail_nickname,
         "securityEnabled": True,
+        "groupTypes": [],
+    }
+    if spec.membership_rule is None:
+        return body
+    return {
+        **body,
         "groupTypes": [DYNAMIC],
         "membershipRule": spec.membership_rule,
         "membershipRuleProcessingState": "On",

@@ -238,14 +238,19 @@ def test_the_identity_is_required(capsys):
     assert "--identity" in capsys.readouterr().err
 
 
-def test_when_a_scenario_names_a_profile_the_identity_gets_readwrite_instead_of_read(
-    tenant, monkeypatch, tmp_path
-):
+def first_scenario_names(tmp_path, monkeypatch, **fields: str) -> None:
+    """The shipped catalogue, its first scenario naming these targets, as SCENARIO_FILE."""
     catalogue = json.loads(SHIPPED_CATALOGUE.read_text(encoding="utf-8"))
-    catalogue["scenarios"][0]["enrollmentStatusPage"] = "ESP - User-driven"
+    catalogue["scenarios"][0].update(fields)
     path = tmp_path / "scenarios.json"
     path.write_text(json.dumps(catalogue), encoding="utf-8")
     monkeypatch.setenv("SCENARIO_FILE", str(path))
+
+
+def test_when_a_scenario_names_a_profile_the_identity_gets_readwrite_instead_of_read(
+    tenant, monkeypatch, tmp_path
+):
+    first_scenario_names(tmp_path, monkeypatch, enrollmentStatusPage="ESP - User-driven")
 
     code, out = grant("--identity", MI_ID)
 
@@ -260,11 +265,9 @@ def test_when_a_scenario_names_a_profile_the_identity_gets_readwrite_instead_of_
 def test_when_a_scenario_names_a_device_preparation_policy_the_identity_gets_its_two_roles_too(
     tenant, monkeypatch, tmp_path
 ):
-    catalogue = json.loads(SHIPPED_CATALOGUE.read_text(encoding="utf-8"))
-    catalogue["scenarios"][0]["devicePreparationPolicy"] = "Device preparation - Sales"
-    path = tmp_path / "scenarios.json"
-    path.write_text(json.dumps(catalogue), encoding="utf-8")
-    monkeypatch.setenv("SCENARIO_FILE", str(path))
+    first_scenario_names(
+        tmp_path, monkeypatch, devicePreparationPolicy="Device preparation - Sales"
+    )
 
     code, out = grant("--identity", MI_ID)
 

@@ -217,11 +217,16 @@ def test_every_link_of_the_readme_to_a_file_or_heading_of_the_repository_resolve
 
     assert links
     for target, anchor in links:
-        path = ROOT / target
-        assert path.exists(), target
-        if anchor:
-            headings = re.findall(r"^#+ (.+)$", read(path), re.MULTILINE)
-            assert anchor in {slug(h) for h in headings}, f"{target}#{anchor}"
+        assert_resolves(target, anchor)
+
+
+def assert_resolves(target: str, anchor: str) -> None:
+    """The file exists, and so does the heading ``anchor`` names in it, if it names one."""
+    path = ROOT / target
+    assert path.exists(), target
+    if anchor:
+        headings = re.findall(r"^#+ (.+)$", read(path), re.MULTILINE)
+        assert anchor in {slug(h) for h in headings}, f"{target}#{anchor}"
 
 
 def test_every_page_the_apps_own_messages_point_to_exists_with_its_heading():
@@ -234,11 +239,7 @@ def test_every_page_the_apps_own_messages_point_to_exists_with_its_heading():
 
     assert ("docs/getting-started.md", "sign-in-from-a-terminal") in pointers
     for target, anchor in sorted(pointers):
-        path = ROOT / target
-        assert path.exists(), target
-        if anchor:
-            headings = re.findall(r"^#+ (.+)$", read(path), re.MULTILINE)
-            assert anchor in {slug(h) for h in headings}, f"{target}#{anchor}"
+        assert_resolves(target, anchor)
 
 
 def test_the_pages_cite_no_notes_outside_the_repository():
