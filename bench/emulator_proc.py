@@ -102,6 +102,11 @@ class EmulatorProcess:
         )
         self.base_url = ""
 
+    @property
+    def pid(self) -> int:
+        """The emulator's process id (its CPU time is read from /proc by the queue benchmark)."""
+        return self._process.pid
+
     def _call(self, command: str, **args: Any) -> Any:
         assert self._process.stdin is not None and self._process.stdout is not None
         self._process.stdin.write(json.dumps([command, args]) + "\n")
