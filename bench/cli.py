@@ -2,7 +2,8 @@
 
 The full run writes BENCHMARKS.md; ``--quick`` is a smoke version (small tenants, two runs) that
 prints the table and writes only ``bench/results/``, unless ``--output`` is given.
-``python -m bench latency ...`` runs the large-tenant section alone (see ``bench.latency``).
+``python -m bench latency ...`` runs the large-tenant section alone (see ``bench.latency``);
+``python -m bench queue [--runs N]`` runs section 5 alone and prints it (see ``bench.queuebench``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import assigning, latency, layers, measure, report
+from bench import assigning, latency, layers, measure, queuebench, report
 from bench.emulator_proc import EmulatorProcess
 from local_runner.azurite import Azurite
 
@@ -27,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     args_given = sys.argv[1:] if argv is None else argv
     if args_given[:1] == ["latency"]:
         return latency.main(args_given[1:])
+    if args_given[:1] == ["queue"]:
+        return queue_only(args_given[1:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small tenants, a smoke run")
     parser.add_argument("--runs", type=int, default=None, help="runs per figure (default 5)")
@@ -73,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         step("cold start")
         results["coldStart"] = measure.cold_start(emu, runs)
         step("queue")
-        results["queue"] = [] if args.no_queue else measure.queue(emu, runs)
+        results["queue"] = [] if args.no_queue else queuebench.queue(emu, runs)
         step(f"the gap layer by layer, {sizes[-1].label} devices")
         base_url = emu.load(
             sizes[-1].devices, sizes[-1].tags, measure.SEED, page_size=measure.PAGE_SIZE
@@ -101,3 +104,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def step(text: str) -> None:
     print(f"bench: {text} ...", file=sys.stderr, flush=True)
+
+
+def queue_only(argv: list[str]) -> int:
+    """Section 5 alone, printed (BENCHMARKS.md is written only by a full run)."""
+    parser = argparse.ArgumentParser(prog="python -m bench queue", description=queuebench.__doc__)
+    parser.add_argument("--runs", type=int, default=5, help="runs (default 5)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    with EmulatorProcess() as emu:
+        samples = queuebench.queue(emu, args.runs)
+    results_dir = measure.ROOT / "bench" / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    (results_dir / "queue.json").write_text(json.dumps(samples, indent=1), encoding="utf-8")
+    print("\n".join(report.queue_section(samples)))
+    return 0

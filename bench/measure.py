@@ -173,50 +173,6 @@ def cold_start(emu: EmulatorProcess, runs: int) -> list[dict[str, Any]]:
     return samples
 
 
-# --- 5. Queue: scenario requests through the local runner and Azurite -------------------------
-
-
-def queue(emu: EmulatorProcess, runs: int, requests: int = 1000, tags: int = 50) -> list[Any]:
-    from local_runner import Azurite
-    from tests.queue_app import QueueApp
-
-    samples = []
-    with Azurite() as azurite:
-        for _ in range(runs):
-            base_url = emu.load(1000, 0, SEED, page_size=PAGE_SIZE)  # no tag has a group yet
-            env = app_env(base_url)
-            env.pop("GRAPH_BASE_URL")
-            with QueueApp.start(azurite.connection_string, base_url, **env) as app:
-                for number in range(requests):
-                    app.send(
-                        {
-                            "requestId": f"INC-{number:05d}",
-                            "scenario": "user-driven",
-                            "groupTag": f"QUEUE{number % tags:02d}-UD",
-                        }
-                    )
-                emu.clear_requests()
-                started = time.perf_counter()
-                outcomes = app.host.drain(timeout=600)
-                seconds = time.perf_counter() - started
-            log = emu.requests()
-            samples.append(
-                {
-                    "requests": requests,
-                    "tags": tags,
-                    "seconds": seconds,
-                    "invocations": len(outcomes),
-                    "succeeded": sum(1 for o in outcomes if o.status == "succeeded"),
-                    "graphRequests": len(log),
-                    "graphWrites": sum(1 for r in log if r.method in WRITE_METHODS),
-                    "groupsCreated": sum(
-                        1 for g in emu.groups() if (g.get("uniqueName") or "").startswith("apg-")
-                    ),
-                }
-            )
-    return samples
-
-
 # --- the profile of the 100,000-device run ----------------------------------------------------
 
 BUCKETS = [
