@@ -44,8 +44,10 @@ class Size:
 
 
 def app_env(base_url: str) -> dict[str, str]:
+    # RUN_MODE's default is plan, which writes nothing: the timer's first reconcile (cold start)
+    # and the queue's requests are measured as they run in apply mode.
     # The first run at 2,000 tags creates ~1,800 groups: past the default safety valve.
-    return {"GRAPH_BASE_URL": base_url, "MAX_NEW_GROUPS_PER_RUN": "15000"}
+    return {"RUN_MODE": "apply", "GRAPH_BASE_URL": base_url, "MAX_NEW_GROUPS_PER_RUN": "15000"}
 
 
 def reconcile(base_url: str) -> tuple[Report, float]:
