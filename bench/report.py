@@ -322,7 +322,8 @@ def queue_section(samples: list[dict[str, Any]]) -> list[str]:
         "## 5. Queue: scenario requests through the local runner and Azurite",
         "",
         f"{first['requests']:,} requests for {first['tags']} new tags put on the request queue, "
-        "then served by `local_runner.LocalHost.serve`, the host's listener (batches of "
+        "then served, in apply mode (`RUN_MODE=apply`; the default, plan, writes nothing), by "
+        "`local_runner.LocalHost.serve`, the host's listener (batches of "
         f"{host.batch_size}, polling again once no more than {host.new_batch_threshold} are in "
         f"flight: up to {host.in_flight}, host.json), against Azurite and the emulator; timed "
         "from the start of serving to the last message's outcome. The floor, measured in the "
@@ -332,9 +333,10 @@ def queue_section(samples: list[dict[str, Any]]) -> list[str]:
         "key and the upsert; the adoptable groups once), with raw azure-storage-queue (the "
         "runner's synchronous client, in as many threads) and httpx, no app code, at the same "
         "concurrency, against the same emulator process and the same Azurite "
-        "(`tests/bench/test_queue_floor.py` checks that both send the same requests and queue "
-        "operations). The two alternate; each run starts an Azurite of its own, since "
-        "Azurite's queue sweep, 60 s after it starts and every 60 s after, holds every request "
+        "(`tests/bench/test_queue_floor.py` checks that both send the same Graph requests and "
+        "the same storage requests per message, and answer each request alike). The two "
+        "alternate; each run starts an Azurite of its own, since Azurite's queue sweep, 60 s "
+        "after it starts and every 60 s after, holds every request "
         f"for as long as it runs (`bench/queuebench.py`). Target: at most {QUEUE_TARGET} times "
         "the floor.",
         "",
