@@ -120,8 +120,27 @@ def two_tenants() -> Iterator[tuple[Emulator, Emulator]]:
         yield app, floor
 
 
-def graph_log(emulator: Emulator) -> Counter[tuple[str, str, tuple[tuple[str, str], ...]]]:
-    return Counter((r.method, r.path, tuple(sorted(parse_qsl(r.query)))) for r in emulator.requests)
+def graph_log(emulator: Emulator) -> Counter[tuple[str, str, tuple[tuple[str, str], ...], int]]:
+    """Each Graph request as the emulator logged it, with the status it was answered."""
+    return Counter(
+        (r.method, r.path, tuple(sorted(parse_qsl(r.query))), r.status) for r in emulator.requests
+    )
+
+
+GROUP_FIELDS = (
+    "uniqueName",
+    "displayName",
+    "description",
+    "mailNickname",
+    "groupTypes",
+    "membershipRule",
+    "membershipRuleProcessingState",
+)
+
+
+def groups_made(emulator: Emulator) -> list[tuple[str, ...]]:
+    """What the writes left in the tenant, without what Graph assigns (ids, times)."""
+    return sorted(tuple(str(g.get(name)) for name in GROUP_FIELDS) for g in emulator.groups())
 
 
 def test_the_floor_sends_the_apps_graph_requests_and_queue_operations(
@@ -174,9 +193,12 @@ def test_the_floor_sends_the_apps_graph_requests_and_queue_operations(
         floor_results = taken(service, result_queue)
 
     assert [o.status for o in outcomes] == ["succeeded"] * REQUESTS
-    # The same Graph requests: one read per request, and per new tag the adoptable groups (once
-    # per run), the recycle bin by key and the upsert.
+    # The same Graph requests, answered alike: one read per request, and per new tag the
+    # adoptable groups (once per run), the recycle bin by key and the upsert, which leaves the
+    # same groups.
     assert graph_log(floor_tenant) == graph_log(app_tenant)
+    assert groups_made(floor_tenant) == groups_made(app_tenant)
+    assert len(groups_made(app_tenant)) == TAGS
     assert len(app_tenant.requests) == REQUESTS + 1 + 2 * TAGS
     assert floor.counts.graph_requests == len(floor_tenant.requests)
     # The same queue operations: every message received once, answered once and deleted once,
