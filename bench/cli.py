@@ -24,12 +24,34 @@ FULL_SIZES = [measure.Size(1_000, 20), measure.Size(10_000, 200), measure.Size(1
 QUICK_SIZES = [measure.Size(1_000, 20), measure.Size(10_000, 200)]
 
 
+def render_only(argv: list[str]) -> int:
+    """BENCHMARKS.md again from a full run's raw samples, once bench/reading.md has changed:
+    the figures stay those the run measured, with its date; nothing is measured."""
+    parser = argparse.ArgumentParser(prog="python -m bench render", description=render_only.__doc__)
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=measure.ROOT / "bench" / "results" / "full.json",
+        help="a run's raw samples (default bench/results/full.json, the last full run)",
+    )
+    parser.add_argument("--output", type=Path, default=measure.ROOT / "BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    if not args.results.exists():
+        raise SystemExit(f"{args.results} does not exist: run make bench first")
+    results = json.loads(args.results.read_text(encoding="utf-8"))
+    args.output.write_text(report.render(results), encoding="utf-8")
+    print(f"wrote {args.output} from {args.results}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args_given = sys.argv[1:] if argv is None else argv
     if args_given[:1] == ["latency"]:
         return latency.main(args_given[1:])
     if args_given[:1] == ["queue"]:
         return queue_only(args_given[1:])
+    if args_given[:1] == ["render"]:
+        return render_only(args_given[1:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small tenants, a smoke run")
     parser.add_argument("--runs", type=int, default=None, help="runs per figure (default 5)")
