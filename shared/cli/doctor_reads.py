@@ -14,10 +14,9 @@ from shared.core.assignments import NO_PROVISIONING_CLIENT, resolve
 from shared.core.errors import AppError
 from shared.core.model import PROVISIONING_CLIENT_APP_ID, AssignmentKind
 from shared.graph.gateway import GraphGateway
-from shared.graph.intune import group_ids
 from shared.shell.memory import QueryForms
 from shared.shell.observe import observe_groups
-from shared.shell.observe_intune import read_policies, read_profiles
+from shared.shell.observe_intune import read_policies, read_profiles, target_groups
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ def _targets(kind: AssignmentKind, names: set[str]) -> Callable[[GraphGateway], 
                     "(SCENARIO_FILE); until then that scenario's assignments are skipped",
                 )
             if target.id not in groups_of:
-                groups_of[target.id] = await _groups_of(gateway, kind, target.id)
+                groups_of[target.id] = await target_groups(gateway, kind, target.id)
             found.append(
                 f"{target.display_name!r} ({target.id}, {len(groups_of[target.id])} groups)"
             )
@@ -94,12 +93,6 @@ def _targets(kind: AssignmentKind, names: set[str]) -> Callable[[GraphGateway], 
         return f"{len(listed)} listed{how}; the catalogue's resolve: {', '.join(found)}"
 
     return probe
-
-
-async def _groups_of(gateway: GraphGateway, kind: AssignmentKind, target_id: str) -> frozenset[str]:
-    if kind is AssignmentKind.DEVICE_PREPARATION:
-        return (await gateway.policy_target(target_id)).groups
-    return group_ids(await gateway.esp_assignments(target_id))
 
 
 async def _provisioning_client(gateway: GraphGateway) -> str:

@@ -20,7 +20,6 @@ from urllib.parse import quote
 
 from kiota_abstractions.method import Method
 
-from shared.config.settings import beta_url
 from shared.core.errors import PermanentGraphError
 from shared.core.model import PROVISIONING_CLIENT_APP_ID, IntuneObject
 from shared.core.permissions import APP_READ_PERMISSION, GROUP_PERMISSION, POLICY_PERMISSION
@@ -85,23 +84,16 @@ def target_status(answer: dict[str, Any]) -> TargetStatus:
 
 
 class PreparationCalls(GraphSession):
-    def _beta(self, path: str) -> str:
-        return f"{beta_url(str(self._adapter.base_url).rstrip('/'))}/{path}"
-
     async def provisioning_client(self) -> IntuneObject | None:
         """The Intune Provisioning Client's service principal, found by its appId."""
-        base = str(self._adapter.base_url).rstrip("/")
         odata_filter = quote(f"appId eq '{PROVISIONING_CLIENT_APP_ID}'")
-        url = f"{base}/servicePrincipals?$filter={odata_filter}&$select=id,appId,displayName"
+        url = self._url(f"servicePrincipals?$filter={odata_filter}&$select=id,appId,displayName")
         operation = "find the Intune Provisioning Client"
-        async for page in self._raw_list(url, operation, APP_READ_PERMISSION):
-            for item in page:
-                return IntuneObject(str(item["id"]), str(item.get("displayName") or ""))
-        return None
+        item = await self._first_item(self._raw_list(url, operation, APP_READ_PERMISSION))
+        return IntuneObject(str(item["id"]), str(item.get("displayName") or "")) if item else None
 
     async def group_owners(self, group_id: str) -> frozenset[str]:
-        base = str(self._adapter.base_url).rstrip("/")
-        url = f"{base}/groups/{quote(group_id)}/owners?$select=id"
+        url = self._url(f"groups/{quote(group_id)}/owners?$select=id")
         found: set[str] = set()
         async for page in self._raw_list(url, "read a group's owners", GROUP_PERMISSION):
             found.update(str(item["id"]).lower() for item in page if item.get("id"))
@@ -109,9 +101,8 @@ class PreparationCalls(GraphSession):
 
     async def add_owner(self, group_id: str, owner_id: str) -> bool:
         """Make ``owner_id`` an owner: True if this call did, False if it already was (400)."""
-        base = str(self._adapter.base_url).rstrip("/")
-        body = {"@odata.id": f"{base}/directoryObjects/{owner_id}"}
-        info = raw_request(Method.POST, f"{base}/groups/{quote(group_id)}/owners/$ref", body)
+        body = {"@odata.id": self._url(f"directoryObjects/{owner_id}")}
+        info = raw_request(Method.POST, self._url(f"groups/{quote(group_id)}/owners/$ref"), body)
         try:
             await self._send(info, "add a group's owner", GROUP_PERMISSION)
         except PermanentGraphError as error:
@@ -132,7 +123,7 @@ class PreparationCalls(GraphSession):
         query = f"$select={POLICY_FIELDS}"
         if filtered:
             query += f"&$filter={quote(ENROLLMENT_FILTER)}"
-        url = self._beta(f"{POLICIES}?{query}")
+        url = self._url(f"{POLICIES}?{query}", beta=True)
         found: list[IntuneObject] = []
         operation = "list device preparation policies"
         async for page in self._raw_list(url, operation, POLICY_PERMISSION):
@@ -144,7 +135,7 @@ class PreparationCalls(GraphSession):
         return found
 
     async def policy_target(self, policy_id: str) -> TargetStatus:
-        url = self._beta(f"{POLICIES}/{quote(policy_id)}/{GET_TARGET}")
+        url = self._url(f"{POLICIES}/{quote(policy_id)}/{GET_TARGET}", beta=True)
         info = raw_request(Method.POST, url)
         content = await self._send(
             info, "read a device preparation policy's group", POLICY_PERMISSION
@@ -152,7 +143,7 @@ class PreparationCalls(GraphSession):
         return target_status(_json(content))
 
     async def set_policy_target(self, policy_id: str, group_id: str) -> TargetStatus:
-        url = self._beta(f"{POLICIES}/{quote(policy_id)}/{SET_TARGET}")
+        url = self._url(f"{POLICIES}/{quote(policy_id)}/{SET_TARGET}", beta=True)
         body = {
             "enrollmentTimeDeviceMembershipTargets": [
                 {"targetType": STATIC_GROUP, "targetId": group_id}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
@@ -112,12 +111,8 @@ class GroupCalls(GraphSession):
     async def find_group(self, unique_name: str) -> GroupSnapshot | None:
         """The group with this uniqueName, if Graph shows it yet (reads lag behind writes)."""
         quoted = unique_name.replace("'", "''")
-        # Closed here, not left to the event loop's finaliser for abandoned async generators.
-        async with contextlib.aclosing(self.group_pages(f"uniqueName eq '{quoted}'")) as pages:
-            async for page in pages:
-                for item in page:
-                    return snapshot(item)
-        return None
+        item = await self._first_item(self.group_pages(f"uniqueName eq '{quoted}'"))
+        return snapshot(item) if item else None
 
     async def get_group(self, group_id: str) -> GroupSnapshot | None:
         """One group by id, or None if Graph does not show it (deleted, or not replicated yet)."""
@@ -197,8 +192,7 @@ class GroupCalls(GraphSession):
             "membershipRule": None,
             "membershipRuleProcessingState": None,
         }
-        base = str(self._adapter.base_url).rstrip("/")
-        info = raw_request(Method.PATCH, f"{base}/groups/{quote(group.id)}", body)
+        info = raw_request(Method.PATCH, self._url(f"groups/{quote(group.id)}"), body)
         await self._send(info, "update a group", GROUP_PERMISSION)
 
     async def update_group(self, group_id: str, changes: dict[str, Any]) -> None:

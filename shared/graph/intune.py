@@ -16,7 +16,6 @@ from urllib.parse import quote
 
 from kiota_abstractions.method import Method
 
-from shared.config.settings import beta_url
 from shared.core.errors import PermanentGraphError, PermissionDeniedError, TransientGraphError
 from shared.core.model import IntuneObject
 from shared.core.permissions import DEVICE_WRITE_PERMISSION
@@ -44,10 +43,6 @@ def group_ids(targets: list[dict[str, Any]]) -> frozenset[str]:
 
 
 class IntuneCalls(GraphSession):
-    def _url(self, path: str, *, beta: bool = False) -> str:
-        base = str(self._adapter.base_url).rstrip("/")
-        return f"{beta_url(base) if beta else base}/{path}"
-
     # --- Autopilot deployment profiles (beta) ---
 
     async def autopilot_profiles(self) -> list[IntuneObject]:

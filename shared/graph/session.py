@@ -9,6 +9,7 @@ request.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncGenerator
 from typing import Any, Self
@@ -22,7 +23,7 @@ from kiota_abstractions.request_information import RequestInformation
 from msgraph import GraphServiceClient
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
-from shared.config.settings import Settings
+from shared.config.settings import Settings, beta_url
 from shared.core.errors import (
     GraphError,
     PermanentGraphError,
@@ -118,6 +119,22 @@ class GraphSession:
                 info = raw_request(Method.GET, next_link)
             else:
                 info = builder.with_url(next_link).to_get_request_information()
+
+    def _url(self, path: str, *, beta: bool = False) -> str:
+        """A URL under the client's Graph base (v1.0), or under its beta twin."""
+        base = str(self._adapter.base_url).rstrip("/")
+        return f"{beta_url(base) if beta else base}/{path}"
+
+    async def _first_item(
+        self, pages: AsyncGenerator[list[dict[str, Any]], None]
+    ) -> dict[str, Any] | None:
+        """The first item of a listing, its pages closed here rather than by the event loop's
+        finaliser for abandoned async generators."""
+        async with contextlib.aclosing(pages) as listing:
+            async for page in listing:
+                for item in page:
+                    return item
+        return None
 
     async def _raw_list(
         self, url: str, operation: str, permission: str

@@ -75,42 +75,42 @@ class QueryForms:
     Groups: until Graph refuses the combined group filter, groups are read with one query; once it
     answered 400, with the two basic queries (see ``observe.observe_groups``). Profiles: until
     Graph refuses ``$expand=assignments`` on the profile list, every profile's assignments come
-    with it; once it answered 400, each profile's are read on their own. Shared by the timer and
-    the request path, on every event loop, hence the lock.
+    with it; once it answered 400, each profile's are read on their own. Configuration policies:
+    until Graph refuses the technology filter, device preparation policies are asked for by it;
+    once it answered 400, every policy is listed and they are picked out. Shared by the timer and
+    the request path, on every event loop, hence the lock. Each ``…_refused`` remembers its
+    refusal and is True only the first time, so that it is logged once.
     """
 
+    _GROUPS, _EXPAND, _POLICIES = "group filter", "profile $expand", "policy filter"
+
     def __init__(self) -> None:
-        self._split = False
-        self._one_by_one = False
-        self._unfiltered = False
+        self._refused: set[str] = set()
         self._lock = threading.Lock()
+
+    def _refuse(self, form: str) -> bool:
+        with self._lock:
+            first = form not in self._refused
+            self._refused.add(form)
+        return first
 
     @property
     def split(self) -> bool:
-        return self._split
+        return self._GROUPS in self._refused
+
+    def refused(self) -> bool:
+        return self._refuse(self._GROUPS)
 
     @property
     def profiles_one_by_one(self) -> bool:
-        return self._one_by_one
+        return self._EXPAND in self._refused
 
-    def refused(self) -> bool:
-        """Remember the group filter's refusal; True only the first time (logged once)."""
-        with self._lock:
-            first, self._split = not self._split, True
-        return first
+    def expand_refused(self) -> bool:
+        return self._refuse(self._EXPAND)
 
     @property
     def policies_unfiltered(self) -> bool:
-        return self._unfiltered
+        return self._POLICIES in self._refused
 
     def policy_filter_refused(self) -> bool:
-        """Remember the configuration policies' refusal of $filter; True only the first time."""
-        with self._lock:
-            first, self._unfiltered = not self._unfiltered, True
-        return first
-
-    def expand_refused(self) -> bool:
-        """Remember the profile list's refusal of $expand; True only the first time."""
-        with self._lock:
-            first, self._one_by_one = not self._one_by_one, True
-        return first
+        return self._refuse(self._POLICIES)

@@ -63,10 +63,8 @@ async def observe_intune(
             target = resolve(kind, name, objects.get(kind, ()))
             if isinstance(target, str) or target.id in history:
                 continue
-            if kind is AssignmentKind.ESP:
-                assigned[target.id] = group_ids(await gateway.esp_assignments(target.id))
-            if kind is AssignmentKind.DEVICE_PREPARATION:
-                assigned[target.id] = (await gateway.policy_target(target.id)).groups
+            if kind in (AssignmentKind.ESP, AssignmentKind.DEVICE_PREPARATION):
+                assigned[target.id] = await target_groups(gateway, kind, target.id)
             history[target.id] = TargetHistory()
             if ledger_error is None:
                 try:
@@ -75,6 +73,16 @@ async def observe_intune(
                     log.warning("assign: the assignment ledger cannot be read: %s", error)
                     ledger_error = error
     return IntuneView(objects, assigned, history, ledger_error=ledger_error)
+
+
+async def target_groups(
+    gateway: GraphGateway, kind: AssignmentKind, target_id: str
+) -> frozenset[str]:
+    """The groups on one ESP, or a device preparation policy's target (a profile's come with
+    the profile list, ``read_profiles``; an owner's are read per group, ``observe_preparation``)."""
+    if kind is AssignmentKind.DEVICE_PREPARATION:
+        return (await gateway.policy_target(target_id)).groups
+    return group_ids(await gateway.esp_assignments(target_id))
 
 
 async def read_policies(gateway: GraphGateway, forms: QueryForms) -> list[IntuneObject]:

@@ -57,14 +57,11 @@ async def observe_preparation(
         for group_id in current:
             if group_id.lower() in managed:
                 kept.add(group_id)
-                continue
-            found = None if group_id.lower() in seen else await gateway.get_group(group_id)
-            if group_id.lower() in seen or (
-                found is not None and not is_managed_key(found.unique_name)
-            ):
+            elif group_id.lower() in seen:
                 theirs.add(group_id)
-            elif found is not None:
-                kept.add(group_id)  # the app's, not shown by the group query (its lag)
+            elif (found := await gateway.get_group(group_id)) is not None:
+                # Not in the group query: an admin's group, or the app's that its lag hides.
+                (kept if is_managed_key(found.unique_name) else theirs).add(group_id)
         assigned[policy.id] = frozenset(kept | theirs)  # a group that is gone counts as none
         if theirs:
             foreign[policy.id] = frozenset(theirs)
